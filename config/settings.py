@@ -1,0 +1,70 @@
+"""The one settings object, built from the environment with documented defaults.
+
+Nothing else in Intake reads ``os.environ`` for its own configuration: the web app,
+the broker, the SMTP listener and the scheduler each receive a ``Settings``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = ""
+    redis_url: str = ""
+    port: int = 8000
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    secret_key: str = ""
+    max_message_bytes: int = 50 * MIB
+    redis_namespace: str = "intake"
+    sweep_after_seconds: int = 300
+    sweep_interval_seconds: int = 30
+    db_pool_size: int = 8
+    smtp_hostname: str = "intake.local"
+    message_id_domain: str = "intake.local"
+    fetch_allow_private: bool = False
+    var_dir: str = "var"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """Return a copy with ``changes`` applied (tests build their own settings this way)."""
+        return replace(self, **changes)
+
+
+def _split_host_port(value: str, default_port: int) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host:
+        return value, default_port
+    return host.strip("[]"), int(port)
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build ``Settings`` from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    smtp_host, smtp_port = _split_host_port(env.get("INTAKE_SMTP_LISTEN", "127.0.0.1:2525"), 2525)
+    return Settings(
+        database_url=env.get("DATABASE_URL", ""),
+        redis_url=env.get("REDIS_URL", ""),
+        port=int(env.get("PORT", "8000")),
+        smtp_host=smtp_host,
+        smtp_port=smtp_port,
+        secret_key=env.get("INTAKE_SECRET_KEY", ""),
+        max_message_bytes=int(env.get("INTAKE_MAX_MESSAGE_BYTES", str(50 * MIB))),
+        redis_namespace=env.get("INTAKE_REDIS_NAMESPACE", "intake"),
+        sweep_after_seconds=int(env.get("INTAKE_SWEEP_AFTER_SECONDS", "300")),
+        sweep_interval_seconds=int(env.get("INTAKE_SWEEP_INTERVAL_SECONDS", "30")),
+        db_pool_size=int(env.get("INTAKE_DB_POOL_SIZE", "8")),
+        smtp_hostname=env.get("INTAKE_SMTP_HOSTNAME", "intake.local"),
+        message_id_domain=env.get("INTAKE_MESSAGE_ID_DOMAIN", "intake.local"),
+        fetch_allow_private=_flag(env.get("INTAKE_FETCH_ALLOW_PRIVATE")),
+        var_dir=env.get("INTAKE_VAR_DIR", "var"),
+    )

@@ -1,0 +1,43 @@
+"""PostgreSQL access: a connection pool, transactions and row factories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+Connection = psycopg.Connection
+
+
+def make_pool(database_url: str, max_size: int = 8, min_size: int = 1) -> ConnectionPool:
+    """Open a pool whose connections return rows as dicts.
+
+    Each connection is checked when borrowed, so the pool recovers by itself after the
+    database restarts instead of handing out dead connections.
+    """
+    pool = ConnectionPool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"row_factory": dict_row, "autocommit": False},
+        open=False,
+        check=ConnectionPool.check_connection,
+        reconnect_timeout=5,
+    )
+    pool.open(wait=False)
+    return pool
+
+
+def connect(database_url: str) -> Connection:
+    """Open one connection (CLI commands and tests)."""
+    return psycopg.connect(database_url, row_factory=dict_row)
+
+
+@contextmanager
+def transaction(pool: ConnectionPool) -> Iterator[Connection]:
+    """Borrow a connection and run the block in one transaction (commit on success)."""
+    with pool.connection() as conn, conn.transaction():
+        yield conn

@@ -1,0 +1,54 @@
+"""The one door: every channel stores a message here before anything else happens.
+
+``accept_raw`` writes the raw bytes as a content-addressed blob and one ``messages``
+row in state ``received`` inside the caller's transaction. The caller answers its
+client (SMTP 250, HTTP 2xx) and enqueues the first stage only after commit; the
+sweeper covers a crash in between.
+"""
+
+from __future__ import annotations
+
+from pipeline import blobs
+from pipeline.db import Connection
+from pipeline.records import Envelope, Mailbox
+from pipeline.stages import ORDER
+
+FIRST_STAGE = ORDER[0]
+
+
+def accept_raw(
+    conn: Connection,
+    raw: bytes,
+    envelope: Envelope,
+    channel: str,
+    mailbox: Mailbox,
+    *,
+    folder: str | None = None,
+    imap_uid: int | None = None,
+    provider_message_id: str | None = None,
+) -> int:
+    """Store ``raw`` for ``mailbox``'s organization; return the new message id."""
+    digest = blobs.put(conn, raw)
+    row = conn.execute(
+        """
+        INSERT INTO messages (org_id, mailbox_id, channel, folder, imap_uid, provider_message_id,
+                              raw_sha256, raw_size, envelope_from, envelope_to, state, stage)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'received', %s)
+        RETURNING id
+        """,
+        (
+            mailbox.org_id,
+            mailbox.id,
+            channel,
+            folder,
+            imap_uid,
+            provider_message_id,
+            digest,
+            len(raw),
+            envelope.mail_from,
+            list(envelope.rcpt_tos),
+            FIRST_STAGE,
+        ),
+    ).fetchone()
+    assert row is not None
+    return int(row["id"])

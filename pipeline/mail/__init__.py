@@ -1,0 +1,1 @@
+"""Pure mail helpers: parsing, text extraction, address and subject handling."""

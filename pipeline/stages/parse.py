@@ -1,0 +1,43 @@
+"""parse: fill headers, addresses, bodies and attachments from the raw blob."""
+
+from __future__ import annotations
+
+from psycopg.types.json import Jsonb
+
+from pipeline import blobs
+from pipeline.db import Connection
+from pipeline.mail import mime
+from pipeline.records import Message
+from pipeline.stages import Continue, StageContext
+from pipeline.store import attachments, messages
+
+QUEUE = "pipeline"
+
+
+def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
+    parsed = mime.parse(blobs.get(conn, msg.raw_sha256))
+    count = attachments.add_parts(conn, msg.org_id, msg.id, parsed.parts)
+    messages.update_fields(conn, msg.id, fields_of(parsed, count))
+    return Continue({"charsets": parsed.charsets_used, "defects": parsed.defects})
+
+
+def fields_of(parsed: mime.ParsedMail, attachment_count: int) -> dict:
+    """The ``messages`` columns a parse fills in."""
+    return {
+        "headers": Jsonb(parsed.headers),
+        "message_id": parsed.message_id,
+        "in_reply_to": parsed.in_reply_to,
+        "references": parsed.references,
+        "from_address": parsed.from_address,
+        "from_name": parsed.from_name,
+        "to_addresses": Jsonb(parsed.to_addresses),
+        "cc_addresses": Jsonb(parsed.cc_addresses),
+        "reply_to": parsed.reply_to,
+        "subject": parsed.subject,
+        "sent_at": parsed.sent_at,
+        "body_text": parsed.body_text,
+        "body_html": parsed.body_html,
+        "new_text": parsed.body_text,
+        "has_attachments": attachment_count > 0,
+        "attachment_count": attachment_count,
+    }

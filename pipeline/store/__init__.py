@@ -1,0 +1,1 @@
+"""SQL, one module per table family. Every function takes the organization it acts for."""

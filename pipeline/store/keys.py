@@ -1,0 +1,89 @@
+"""Organizations and API keys (secrets stored hashed, shown once)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from pipeline import crypto
+from pipeline.db import Connection
+
+SCOPES = ("read", "write", "send", "admin")
+TOKEN_SEPARATOR = "."
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A freshly created key: the only moment its secret is known."""
+
+    id: int
+    org_id: UUID
+    key: str
+    secret: str
+
+    @property
+    def token(self) -> str:
+        """The single-string form used as a Bearer token or path key."""
+        return f"{self.key}{TOKEN_SEPARATOR}{self.secret}"
+
+
+def create_org(conn: Connection, name: str) -> UUID:
+    row = conn.execute(
+        "INSERT INTO organizations (name) VALUES (%s) RETURNING id", (name,)
+    ).fetchone()
+    assert row is not None
+    return row["id"]
+
+
+def normalise_scopes(scopes: list[str]) -> list[str]:
+    """Validate scopes; ``write`` implies ``read``. Raises ``ValueError`` on an unknown scope."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise ValueError(f"unknown scopes: {', '.join(unknown)}")
+    result = set(scopes) | ({"read"} if "write" in scopes or "admin" in scopes else set())
+    return [s for s in SCOPES if s in result]
+
+
+def create_key(
+    conn: Connection,
+    org_id: UUID,
+    scopes: list[str],
+    name: str = "API key",
+    per_minute: int = 60,
+    per_hour: int = 1000,
+) -> IssuedKey:
+    key = f"ik_{secrets.token_hex(12)}"
+    secret = secrets.token_urlsafe(32)
+    row = conn.execute(
+        """INSERT INTO api_keys (org_id, public_id, secret_hash, name, scopes,
+                                 requests_per_minute, requests_per_hour)
+           VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+        (
+            org_id,
+            key,
+            crypto.hash_api_secret(secret),
+            name,
+            normalise_scopes(scopes),
+            per_minute,
+            per_hour,
+        ),
+    ).fetchone()
+    assert row is not None
+    return IssuedKey(row["id"], org_id, key, secret)
+
+
+def authenticate(conn: Connection, key: str, secret: str) -> dict[str, Any] | None:
+    """The key row if ``key``/``secret`` are valid and not revoked, else ``None``."""
+    row = conn.execute(
+        "SELECT * FROM api_keys WHERE public_id = %s AND revoked_at IS NULL", (key,)
+    ).fetchone()
+    if row is None or not crypto.verify_api_secret(secret, row["secret_hash"]):
+        return None
+    return row
+
+
+def split_token(token: str) -> tuple[str, str]:
+    key, _, secret = token.strip().partition(TOKEN_SEPARATOR)
+    return key, secret

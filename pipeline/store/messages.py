@@ -1,0 +1,87 @@
+"""SQL for ``messages``: claim a stage, record outcomes, sweep stragglers."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from pipeline.db import Connection
+from pipeline.records import Message, columns
+
+
+def claim(conn: Connection, message_id: int, stage: str) -> Message | None:
+    """Lock the message if ``stage`` is its pending stage; ``None`` if another worker has it
+    or the stage already ran. Must be called inside a transaction."""
+    with conn.cursor(row_factory=class_row(Message)) as cur:
+        return cur.execute(
+            f"""SELECT {columns(Message)} FROM messages
+                WHERE id = %s AND stage = %s AND state IN ('received', 'processing')
+                FOR UPDATE SKIP LOCKED""",
+            (message_id, stage),
+        ).fetchone()
+
+
+def get(conn: Connection, org_id: UUID, message_id: int) -> Message | None:
+    with conn.cursor(row_factory=class_row(Message)) as cur:
+        return cur.execute(
+            f"SELECT {columns(Message)} FROM messages WHERE org_id = %s AND id = %s",
+            (org_id, message_id),
+        ).fetchone()
+
+
+def record_stage(
+    conn: Connection,
+    message_id: int,
+    stage: str,
+    evidence: dict[str, Any],
+    next_stage: str | None,
+    state: str,
+) -> None:
+    """Record ``stage``'s evidence and move the message on to ``next_stage`` / ``state``."""
+    conn.execute(
+        """UPDATE messages SET stage = %s, state = %s, state_changed_at = now(),
+                  last_error = NULL, analysis = analysis || jsonb_build_object(%s::text, %s)
+           WHERE id = %s""",
+        (next_stage, state, stage, Jsonb(evidence), message_id),
+    )
+
+
+def record_failure(conn: Connection, message_id: int, error: str, *, permanent: bool) -> None:
+    """Keep the error; a permanent one also parks the message in ``failed`` for replay."""
+    conn.execute(
+        """UPDATE messages SET last_error = %s,
+                  state = CASE WHEN %s THEN 'failed' ELSE state END,
+                  state_changed_at = CASE WHEN %s THEN now() ELSE state_changed_at END
+           WHERE id = %s""",
+        (error[:2000], permanent, permanent, message_id),
+    )
+
+
+def update_fields(conn: Connection, message_id: int, values: dict[str, Any]) -> None:
+    """Set the given columns (names come from our own code; wrap jsonb values in ``Jsonb``)."""
+    if not values:
+        return
+    assignments = ", ".join(f'"{name}" = %({name})s' for name in values)
+    conn.execute(
+        f"UPDATE messages SET {assignments} WHERE id = %(_id)s", {**values, "_id": message_id}
+    )
+
+
+def stalled(conn: Connection, older_than_seconds: int, limit: int = 500) -> list[tuple[int, str]]:
+    """Messages whose pending stage has not moved for ``older_than_seconds``."""
+    rows = conn.execute(
+        """SELECT id, stage FROM messages
+           WHERE stage IS NOT NULL AND state IN ('received', 'processing')
+             AND state_changed_at < now() - make_interval(secs => %s)
+           ORDER BY state_changed_at LIMIT %s""",
+        (older_than_seconds, limit),
+    ).fetchall()
+    return [(r["id"], r["stage"]) for r in rows]
+
+
+def touch(conn: Connection, message_ids: list[int]) -> None:
+    """Reset the sweep clock of re-enqueued messages so they are not sent again at once."""
+    conn.execute("UPDATE messages SET state_changed_at = now() WHERE id = ANY(%s)", (message_ids,))

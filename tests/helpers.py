@@ -1,0 +1,67 @@
+"""Shared test helpers: mail from strings, organizations, running the pipeline."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from pipeline.records import Envelope, Mailbox
+from pipeline.store import keys
+
+
+@dataclass(frozen=True)
+class Org:
+    org_id: UUID
+    key: keys.IssuedKey
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.key.key, "X-API-Secret": self.key.secret}
+
+
+def make_org(conn, name: str = "Acme", scopes: tuple[str, ...] = keys.SCOPES) -> Org:
+    org_id = keys.create_org(conn, name)
+    return Org(org_id, keys.create_key(conn, org_id, list(scopes)))
+
+
+def mfs(text: str) -> bytes:
+    """Message from string: dedent, CRLF line ends, as a mail server would hand it over."""
+    body = textwrap.dedent(text).lstrip("\n")
+    return body.replace("\r\n", "\n").replace("\n", "\r\n").encode()
+
+
+def accept(pool, raw: bytes, mailbox: Mailbox, channel: str = "smtp") -> int:
+    from pipeline.intake import accept_raw
+
+    with pool.connection() as conn, conn.transaction():
+        return accept_raw(conn, raw, Envelope("sender@example.org", (mailbox.address,)), channel,
+                          mailbox)
+
+
+def run_pipeline(pool, message_id: int, settings=None) -> None:
+    """Run every pending stage of ``message_id`` synchronously, as the workers would."""
+    from config import load_settings
+    from pipeline.runner import run_stage
+    from pipeline.stages import StageContext
+
+    ctx = StageContext(settings or load_settings())
+    with pool.connection() as conn:
+        stage = conn.execute("SELECT stage FROM messages WHERE id = %s", (message_id,)).fetchone()
+    current = stage["stage"] if stage else None
+    while current is not None:
+        result = run_stage(pool, current, message_id, ctx)
+        current = result.next_stage if result else None
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05):
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")

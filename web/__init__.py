@@ -1,0 +1,49 @@
+"""The Flask front: validates API and webhook calls, stores what must not be lost, enqueues."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from config import Settings, load_settings
+from pipeline.db import make_pool
+from pipeline.errors import InputError
+from web import db, health
+from web.envelopes import error_body
+from web.queue import JobQueue
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config["INTAKE_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_message_bytes * 2
+    app.json.sort_keys = False
+    app.extensions["intake_pool"] = make_pool(settings.database_url, settings.db_pool_size)
+    app.extensions["intake_queue"] = JobQueue(settings)
+    db.init_app(app)
+    app.register_blueprint(health.bp)
+    from web import api
+
+    api.register(app)
+    _register_error_handlers(app)
+    return app
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(InputError)
+    def input_error(exc: InputError):
+        return jsonify(error_body(exc)), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return jsonify({"success": False, "error": exc.description or exc.name}), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return jsonify({"success": False, "error": "Internal server error"}), 500

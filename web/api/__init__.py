@@ -1,0 +1,21 @@
+"""The native API (the ``002_…`` family and Intake's own resources), one module per resource."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, jsonify
+
+from pipeline.errors import InputError
+from web.envelopes import error_body
+
+
+def register(app: Flask) -> None:
+    from web.api import emails, tickets
+
+    for module in (emails, tickets):
+        bp: Blueprint = module.bp
+        bp.register_error_handler(InputError, _native_error)
+        app.register_blueprint(bp)
+
+
+def _native_error(exc: InputError):
+    return jsonify(error_body(exc)), exc.status

@@ -1,0 +1,39 @@
+"""Serve stored bytes as safe downloads (RFC 6266 ``filename*``, ``nosniff``)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response
+
+from pipeline import blobs
+from pipeline.db import Connection
+
+NEVER_INLINE = {
+    "text/html",
+    "image/svg+xml",
+    "application/xhtml+xml",
+    "text/xml",
+    "application/xml",
+    "application/javascript",
+    "text/javascript",
+}
+
+
+def content_disposition(filename: str, inline: bool = False) -> str:
+    """An ASCII fallback plus the exact UTF-8 name, with no way to inject a header."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    kind = "inline" if inline else "attachment"
+    exact = quote(filename, safe="")
+    return f"{kind}; filename=\"{fallback or 'download'}\"; filename*=UTF-8''{exact}"
+
+
+def blob_response(conn: Connection, digest: str, mime_type: str, filename: str) -> Response:
+    data = blobs.get(conn, digest)
+    safe_type = "application/octet-stream" if mime_type in NEVER_INLINE else mime_type
+    response = Response(data, mimetype=safe_type)
+    response.headers["Content-Length"] = str(len(data))
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

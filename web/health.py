@@ -1,0 +1,38 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from web.db import get_conn
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz():
+    checks = {"postgres": _check_postgres(), "redis": _check_redis()}
+    ready = all(checks.values())
+    return jsonify({"status": "ready" if ready else "unavailable", "checks": checks}), (
+        200 if ready else 503
+    )
+
+
+def _check_postgres() -> bool:
+    try:
+        get_conn().execute("SELECT 1")
+        return True
+    except Exception:
+        return False
+
+
+def _check_redis() -> bool:
+    try:
+        return current_app.extensions["intake_queue"].ping()
+    except Exception:
+        return False

@@ -1,0 +1,1 @@
+"""Process entry points: Dramatiq actors, the SMTP listener, the scheduler and the CLI."""

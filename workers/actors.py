@@ -1,0 +1,4 @@
+"""Every actor module, for the ``dramatiq workers.actors`` command line."""
+
+from workers import broker as broker
+from workers import stages as stages

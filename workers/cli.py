@@ -1,0 +1,146 @@
+"""The ``intake`` command: migrate, create organizations, keys and mailboxes, run everything.
+
+Without ``DATABASE_URL`` / ``REDIS_URL`` every command uses (and if needed starts) the
+embedded servers under ``./var``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from uuid import UUID
+
+from config import Settings, embedded, load_settings
+from pipeline.db import connect
+from pipeline.migrate import migrate
+from pipeline.store import keys, mailboxes
+
+PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
+
+
+def _settings() -> Settings:
+    settings, _ = embedded.ensure(load_settings())
+    return settings
+
+
+def _print(data: dict) -> None:
+    print(json.dumps(data, default=str, indent=2))
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    applied = migrate(_settings().database_url)
+    print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+
+
+def _key_json(issued: keys.IssuedKey, name: str | None = None) -> dict:
+    data = {
+        "id": str(issued.org_id),
+        "key": issued.key,
+        "secret": issued.secret,
+        "token": issued.token,
+    }
+    return {"id": data["id"], "name": name, **{k: v for k, v in data.items() if k != "id"}}
+
+
+def cmd_org_create(args: argparse.Namespace) -> None:
+    with connect(_settings().database_url) as conn:
+        org_id = keys.create_org(conn, args.name)
+        issued = keys.create_key(conn, org_id, list(keys.SCOPES), name="admin")
+    _print(_key_json(issued, args.name))
+
+
+def cmd_key_create(args: argparse.Namespace) -> None:
+    scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+    with connect(_settings().database_url) as conn:
+        row = conn.execute("SELECT name FROM organizations WHERE id = %s", (args.org,)).fetchone()
+        if row is None:
+            sys.exit(f"no organization {args.org}")
+        try:
+            issued = keys.create_key(conn, args.org, scopes, name=args.name)
+        except ValueError as exc:
+            sys.exit(str(exc))
+    _print(_key_json(issued, row["name"]))
+
+
+def cmd_mailbox_create(args: argparse.Namespace) -> None:
+    with connect(_settings().database_url) as conn:
+        box = mailboxes.create(conn, args.org, args.address, args.name)
+    _print({"id": box.id, "org_id": str(box.org_id), "address": box.address, "name": box.name})
+
+
+def cmd_up(args: argparse.Namespace) -> None:
+    """Start the embedded servers if needed, migrate, then run every Procfile process."""
+    from honcho.environ import parse_procfile
+    from honcho.manager import Manager
+
+    settings, services = embedded.ensure(load_settings(), stop_at_exit=True)
+    for note in services.notes:
+        print(f"intake: {note}")
+    migrate(settings.database_url)
+    env = {**os.environ, **embedded.environment(settings)}
+    manager = Manager()
+    for name, process in parse_procfile(PROCFILE.read_text()).processes.items():
+        manager.add_process(name, process.cmd, env=env, cwd=str(PROCFILE.parent))
+    try:
+        manager.loop()
+    finally:
+        services.stop()
+    sys.exit(manager.returncode)
+
+
+def cmd_down(args: argparse.Namespace) -> None:
+    """Stop embedded servers left running by one-off commands."""
+    settings = load_settings()
+    _, services = embedded.ensure(settings, stop_at_exit=True)
+    services.started_redis = True
+    services.stop()
+    print("embedded servers stopped")
+
+
+def cmd_env(args: argparse.Namespace) -> None:
+    """Print ``export`` lines for the services in use (handy for a second terminal)."""
+    for name, value in embedded.environment(_settings()).items():
+        print(f"export {name}={value}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="intake", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("up", help="run web, workers, SMTP and scheduler").set_defaults(func=cmd_up)
+    sub.add_parser("down", help="stop the embedded servers").set_defaults(func=cmd_down)
+    sub.add_parser("env", help="print the service URLs in use").set_defaults(func=cmd_env)
+
+    org = sub.add_parser("org").add_subparsers(dest="action", required=True)
+    create = org.add_parser("create", help="create an organization and its admin key")
+    create.add_argument("name")
+    create.set_defaults(func=cmd_org_create)
+
+    key = sub.add_parser("key").add_subparsers(dest="action", required=True)
+    create = key.add_parser("create", help="create an API key")
+    create.add_argument("--org", required=True, type=UUID)
+    create.add_argument("--scopes", default="read")
+    create.add_argument("--name", default="API key")
+    create.set_defaults(func=cmd_key_create)
+
+    mailbox = sub.add_parser("mailbox").add_subparsers(dest="action", required=True)
+    create = mailbox.add_parser("create", help="create a mailbox that receives mail")
+    create.add_argument("--org", required=True, type=UUID)
+    create.add_argument("--address", required=True)
+    create.add_argument("--name")
+    create.set_defaults(func=cmd_mailbox_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Process entry point: periodic work (the sweeper, and later IMAP polls and retries).
+
+Several schedulers may run; a PostgreSQL advisory lock lets one sweep at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from psycopg_pool import ConnectionPool
+
+from config import Settings
+from pipeline.store import messages
+from workers import runtime
+
+log = logging.getLogger(__name__)
+
+SWEEP_LOCK = 0x1A7A_0001
+
+
+def sweep(pool: ConnectionPool, settings: Settings, send) -> int:
+    """Re-enqueue messages stalled in a non-final state; return how many."""
+    with pool.connection() as conn, conn.transaction():
+        locked = conn.execute(
+            "SELECT pg_try_advisory_xact_lock(%s) AS ok", (SWEEP_LOCK,)
+        ).fetchone()
+        if not locked["ok"]:
+            return 0
+        stalled = messages.stalled(conn, settings.sweep_after_seconds)
+        if stalled:
+            messages.touch(conn, [message_id for message_id, _ in stalled])
+    for message_id, stage in stalled:
+        send(stage, message_id)
+    if stalled:
+        log.info("sweeper re-enqueued %d stalled messages", len(stalled))
+    return len(stalled)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A task the scheduler runs every ``every`` seconds."""
+
+    name: str
+    every: float
+    run: Callable[[], object]
+
+
+def periodic_tasks(settings: Settings) -> list[Periodic]:
+    """Everything the scheduler does; later channels add their polls here."""
+    from workers.stages import enqueue
+
+    return [
+        Periodic(
+            "sweep",
+            settings.sweep_interval_seconds,
+            lambda: sweep(runtime.pool(), settings, enqueue),
+        ),
+    ]
+
+
+def run_forever(tasks: list[Periodic], stop: threading.Event) -> None:
+    due = dict.fromkeys((t.name for t in tasks), 0.0)
+    while not stop.is_set():
+        for task in tasks:
+            if time.monotonic() >= due[task.name]:
+                try:
+                    task.run()
+                except Exception:
+                    log.exception("periodic task %s failed", task.name)
+                due[task.name] = time.monotonic() + task.every
+        stop.wait(min(1.0, *(max(0.0, d - time.monotonic()) for d in due.values())))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    tasks = periodic_tasks(runtime.settings())
+    log.info("scheduler started: %s", ", ".join(t.name for t in tasks))
+    run_forever(tasks, stop)
+
+
+if __name__ == "__main__":
+    main()

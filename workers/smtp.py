@@ -1,0 +1,82 @@
+"""Process entry point: the SMTP listener on ``INTAKE_SMTP_LISTEN``.
+
+Run several copies behind one address with ``SO_REUSEPORT`` (the default here).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from aiosmtpd.controller import Controller
+from psycopg_pool import ConnectionPool
+
+from config import Settings
+from pipeline.intake.smtp import IntakeHandler, IntakeSMTP
+from workers import runtime
+
+log = logging.getLogger(__name__)
+
+LINE_LENGTH_LIMIT = 64 * 1024  # RFC 5321 says 1000, real senders exceed it; never lose mail for it
+
+
+class IntakeController(Controller):
+    def __init__(self, handler: IntakeHandler, settings: Settings) -> None:
+        super().__init__(
+            handler,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            server_hostname=settings.smtp_hostname,
+            ready_timeout=10.0,
+        )
+        self.settings = settings
+
+    def factory(self) -> IntakeSMTP:
+        server = IntakeSMTP(
+            self.handler,
+            data_size_limit=self.settings.max_message_bytes,
+            hostname=self.settings.smtp_hostname,
+            ident="Intake ESMTP",
+        )
+        server.line_length_limit = LINE_LENGTH_LIMIT
+        return server
+
+    def _create_server(self):
+        return self.loop.create_server(
+            self._factory_invoker,
+            host=self.hostname,
+            port=self.port,
+            reuse_port=True,
+            ssl=self.ssl_context,
+        )
+
+
+def make_controller(settings: Settings, pool: ConnectionPool, on_accepted) -> IntakeController:
+    handler = IntakeHandler(pool, on_accepted, settings.smtp_hostname)
+    return IntakeController(handler, settings)
+
+
+def enqueue_first_stage(ids: list[int]) -> None:
+    from pipeline.intake import FIRST_STAGE
+    from workers.stages import enqueue
+
+    for message_id in ids:
+        enqueue(FIRST_STAGE, message_id)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = runtime.settings()
+    controller = make_controller(settings, runtime.pool(), enqueue_first_stage)
+    controller.start()
+    log.info("SMTP listening on %s:%s", settings.smtp_host, settings.smtp_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()
