@@ -48,6 +48,7 @@ class EmbeddedServices:
 def start_postgres(var_dir: Path, stop_at_exit: bool) -> tuple[object, str]:
     import pgserver
 
+    var_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(var_dir / "pg", cleanup_mode="stop" if stop_at_exit else None)
     return server, server.get_uri()
 

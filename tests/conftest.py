@@ -20,8 +20,7 @@ import psycopg
 import pytest
 import redis
 
-from config import load_settings
-from config import embedded
+from config import embedded, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CI_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -40,8 +39,9 @@ def _server_urls() -> tuple[str, str]:
     rd = os.environ.get("REDIS_URL") or (CI_REDIS if _listening(6379) else "")
     if db and rd:
         return db, rd
-    fallback = load_settings({"DATABASE_URL": db, "REDIS_URL": rd,
-                              "INTAKE_VAR_DIR": str(ROOT / "var" / "test")})
+    fallback = load_settings(
+        {"DATABASE_URL": db, "REDIS_URL": rd, "INTAKE_VAR_DIR": str(ROOT / "var" / "test")}
+    )
     settings, _ = embedded.ensure(fallback)
     return settings.database_url, settings.redis_url
 
@@ -57,13 +57,15 @@ def _bootstrap() -> tuple[str, str, str]:
     with psycopg.connect(server_db, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{db_name}"')
     database_url = _with_database(server_db, db_name)
-    os.environ.update({
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "INTAKE_REDIS_NAMESPACE": f"intake-test-{RUN_ID}",
-        "INTAKE_SECRET_KEY": "test-secret-key-" + RUN_ID,
-        "INTAKE_FETCH_ALLOW_PRIVATE": "1",
-    })
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "INTAKE_REDIS_NAMESPACE": f"intake-test-{RUN_ID}",
+            "INTAKE_SECRET_KEY": "test-secret-key-" + RUN_ID,
+            "INTAKE_FETCH_ALLOW_PRIVATE": "1",
+        }
+    )
     from pipeline.migrate import migrate
 
     migrate(database_url)
@@ -109,7 +111,9 @@ def _tables() -> list[str]:
 def _clean_state(_tables, settings):
     """Every test starts with empty tables and an empty Redis namespace."""
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-        conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in _tables) + " RESTART IDENTITY CASCADE")
+        conn.execute(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in _tables) + " RESTART IDENTITY CASCADE"
+        )
     client = redis.Redis.from_url(settings.redis_url)
     for key in client.scan_iter(f"{settings.redis_namespace}*", count=1000):
         client.delete(key)

@@ -37,8 +37,9 @@ def accept(pool, raw: bytes, mailbox: Mailbox, channel: str = "smtp") -> int:
     from pipeline.intake import accept_raw
 
     with pool.connection() as conn, conn.transaction():
-        return accept_raw(conn, raw, Envelope("sender@example.org", (mailbox.address,)), channel,
-                          mailbox)
+        return accept_raw(
+            conn, raw, Envelope("sender@example.org", (mailbox.address,)), channel, mailbox
+        )
 
 
 def run_pipeline(pool, message_id: int, settings=None) -> None:

@@ -83,8 +83,8 @@ def cmd_up(args: argparse.Namespace) -> None:
     migrate(settings.database_url)
     env = {**os.environ, **embedded.environment(settings)}
     manager = Manager()
-    for name, process in parse_procfile(PROCFILE.read_text()).processes.items():
-        manager.add_process(name, process.cmd, env=env, cwd=str(PROCFILE.parent))
+    for name, command in parse_procfile(PROCFILE.read_text()).processes.items():
+        manager.add_process(name, command, env=env, cwd=str(PROCFILE.parent))
     try:
         manager.loop()
     finally:

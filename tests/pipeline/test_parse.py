@@ -2,7 +2,7 @@
 
 import base64
 
-from tests.helpers import accept, mfs, run_pipeline
+from tests.helpers import accept, mfs
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\nfake-image").decode()
 PDF = base64.b64encode(b"%PDF-1.4 fake").decode()
@@ -57,9 +57,9 @@ MULTIPART = mfs(f"""
 
 def _parsed(pool, conn, mailbox, raw=MULTIPART):
     message_id = accept(pool, raw, mailbox)
+    from config import load_settings
     from pipeline.runner import run_stage
     from pipeline.stages import StageContext
-    from config import load_settings
 
     run_stage(pool, "parse", message_id, StageContext(load_settings()))
     return conn.execute("SELECT * FROM messages WHERE id = %s", (message_id,)).fetchone()
@@ -118,9 +118,9 @@ def test_parse_survives_a_wrong_charset_label(pool, conn, mailbox):
 
 def test_parse_runs_twice_changes_nothing(pool, conn, mailbox):
     row = _parsed(pool, conn, mailbox)
+    from config import load_settings
     from pipeline.runner import run_stage
     from pipeline.stages import StageContext
-    from config import load_settings
 
     assert run_stage(pool, "parse", row["id"], StageContext(load_settings())) is None
     again = conn.execute("SELECT * FROM messages WHERE id = %s", (row["id"],)).fetchone()

@@ -37,12 +37,18 @@ def test_new_mail_opens_a_ticket_with_its_contact(pool, conn, mailbox):
     assert ticket["subject"] == "Printer on fire"
     assert ticket["status"] == "new"
     assert ticket["number"] == 1
-    contact = conn.execute("SELECT * FROM contacts WHERE id = %s", (ticket["contact_id"],)).fetchone()
+    contact = conn.execute(
+        "SELECT * FROM contacts WHERE id = %s", (ticket["contact_id"],)
+    ).fetchone()
     assert contact["email"] == "alice@example.org"
     assert contact["name"] == "Alice"
-    body = conn.execute("SELECT * FROM ticket_messages WHERE ticket_id = %s", (ticket["id"],)).fetchone()
+    body = conn.execute(
+        "SELECT * FROM ticket_messages WHERE ticket_id = %s", (ticket["id"],)
+    ).fetchone()
     assert body["body_text"].strip() == "Help, it is on fire."
-    state = conn.execute("SELECT state, stage FROM messages WHERE id = %s", (message_id,)).fetchone()
+    state = conn.execute(
+        "SELECT state, stage FROM messages WHERE id = %s", (message_id,)
+    ).fetchone()
     assert state == {"state": "done", "stage": None}
 
 
@@ -57,8 +63,9 @@ def test_reply_naming_a_ticket_message_becomes_a_reply_on_it(pool, conn, mailbox
     assert ticket["status"] == "reply"
     assert conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 1
     assert conn.execute("SELECT count(*) AS n FROM contacts").fetchone()["n"] == 1
-    kinds = [r["kind"] for r in conn.execute(
-        "SELECT kind FROM tracking_events ORDER BY id").fetchall()]
+    kinds = [
+        r["kind"] for r in conn.execute("SELECT kind FROM tracking_events ORDER BY id").fetchall()
+    ]
     assert kinds == ["created", "replied"]
 
 
@@ -66,7 +73,9 @@ def test_reply_found_through_references_only(pool, conn, mailbox):
     first = accept(pool, FIRST, mailbox)
     run_pipeline(pool, first)
     reply = REPLY.replace(b"In-Reply-To: <first@example.org>\r\n", b"")
-    reply = reply.replace(b"References: <first@example.org>", b"References: <x@y> <first@example.org>")
+    reply = reply.replace(
+        b"References: <first@example.org>", b"References: <x@y> <first@example.org>"
+    )
     second = accept(pool, reply, mailbox)
     run_pipeline(pool, second)
     assert _ticket_of(conn, second)["id"] == _ticket_of(conn, first)["id"]
@@ -88,8 +97,9 @@ def test_ticket_stage_runs_twice_changes_nothing(pool, conn, mailbox, settings):
     run_pipeline(pool, message_id)
     before = conn.execute("SELECT * FROM tickets").fetchall()
     # Force the stage to run again as if a crashed worker's job were redelivered.
-    conn.execute("UPDATE messages SET stage = 'ticket', state = 'processing' WHERE id = %s",
-                 (message_id,))
+    conn.execute(
+        "UPDATE messages SET stage = 'ticket', state = 'processing' WHERE id = %s", (message_id,)
+    )
     run_stage(pool, "ticket", message_id, StageContext(settings))
     assert conn.execute("SELECT * FROM tickets").fetchall() == before
     assert conn.execute("SELECT count(*) AS n FROM ticket_messages").fetchone()["n"] == 1

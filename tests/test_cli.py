@@ -1,0 +1,65 @@
+"""The ``intake`` command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def intake(*args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_migrate_is_idempotent():
+    assert "up to date" in intake("migrate")
+
+
+def test_org_create_prints_an_admin_key_that_authenticates(client):
+    created = json.loads(intake("org", "create", "Acme Support"))
+    assert set(created) == {"id", "name", "key", "secret", "token"}
+    assert created["token"] == f"{created['key']}.{created['secret']}"
+    headers = {"X-API-Key": created["key"], "X-API-Secret": created["secret"]}
+    assert client.get("/api/emails", headers=headers).status_code == 200
+
+
+def test_key_and_mailbox_create(client, conn):
+    org = json.loads(intake("org", "create", "Acme"))
+    key = json.loads(intake("key", "create", "--org", org["id"], "--scopes", "write"))
+    assert key["id"] == org["id"]
+    scopes = conn.execute(
+        "SELECT scopes FROM api_keys WHERE public_id = %s", (key["key"],)
+    ).fetchone()["scopes"]
+    assert scopes == ["read", "write"]
+    box = json.loads(
+        intake(
+            "mailbox", "create", "--org", org["id"], "--address", "Help@Acme.test", "--name", "Help"
+        )
+    )
+    assert isinstance(box["id"], int)
+    assert box["address"] == "help@acme.test"
+
+
+def test_key_create_refuses_unknown_scopes():
+    org = json.loads(intake("org", "create", "Acme"))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workers.cli",
+            "key",
+            "create",
+            "--org",
+            org["id"],
+            "--scopes",
+            "read,root",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "unknown scopes: root" in result.stderr
