@@ -27,9 +27,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["intake_queue"] = JobQueue(settings)
     db.init_app(app)
     app.register_blueprint(health.bp)
-    from web import api
+    from web import api, openapi
 
     api.register(app)
+    openapi.register(app)
     _register_error_handlers(app)
     return app
 

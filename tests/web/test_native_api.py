@@ -68,9 +68,9 @@ def test_email_list_is_paginated_in_the_envelope(client, org, stored):
 
 
 @pytest.mark.parametrize("query", ["per_page=101", "per_page=0", "page=abc"])
-def test_bad_pagination_is_a_400_naming_the_field(client, org, query):
+def test_bad_pagination_is_a_422_naming_the_field(client, org, query):
     response = client.get(f"/api/emails?{query}", headers=org.headers)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json["success"] is False
     assert response.json["field"] == query.split("=")[0]
 
@@ -167,3 +167,16 @@ def test_health_and_readiness(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json["checks"] == {"postgres": True, "redis": True}
+
+
+def test_unknown_ticket_status_is_refused(client, org):
+    response = client.get("/api/tickets?status=lost", headers=org.headers)
+    assert response.status_code == 422
+    assert response.json["field"] == "status"
+
+
+def test_openapi_document_describes_the_endpoints(client):
+    document = client.get("/openapi.json").json
+    assert document["openapi"].startswith("3.")
+    assert "/api/emails" in document["paths"]
+    assert "/api/tickets" in document["paths"]

@@ -10,18 +10,20 @@ from web import serialize
 from web.auth import require
 from web.db import get_conn
 from web.downloads import blob_response
-from web.envelopes import ok, page_args, pagination
+from web.envelopes import ok, pagination
+from web.openapi import PageQuery, spec
 
 bp = Blueprint("emails", __name__, url_prefix="/api")
 
 
 @bp.get("/emails")
 @require("read")
-def list_emails():
-    page, per_page = page_args()
-    rows, total = emails.list_page(get_conn(), g.org_id, page, per_page)
+@spec.validate(query=PageQuery, tags=["emails"])
+def list_emails(query: PageQuery):
+    rows, total = emails.list_page(get_conn(), g.org_id, query.page, query.per_page)
     return ok(
-        [serialize.email_summary(r) for r in rows], pagination=pagination(page, per_page, total)
+        [serialize.email_summary(r) for r in rows],
+        pagination=pagination(query.page, query.per_page, total),
     )
 
 

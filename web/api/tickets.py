@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from typing import Literal
 
-from pipeline.errors import InputError, NotFound
+from flask import Blueprint, g
+
+from pipeline.errors import NotFound
 from pipeline.store import tickets
 from web import serialize
 from web.auth import require
 from web.db import get_conn
-from web.envelopes import ok, page_args, pagination
+from web.envelopes import ok, pagination
+from web.openapi import PageQuery, spec
 
 bp = Blueprint("tickets", __name__, url_prefix="/api")
 
-STATUSES = ("new", "reply", "pending", "solved", "closed", "on-hold")
+Status = Literal["new", "reply", "pending", "solved", "closed", "on-hold"]
+
+
+class TicketQuery(PageQuery):
+    status: Status | None = None
 
 
 @bp.get("/tickets")
 @require("read")
-def list_tickets():
-    page, per_page = page_args()
-    status = request.args.get("status") or None
-    if status is not None and status not in STATUSES:
-        raise InputError(f"status must be one of {', '.join(STATUSES)}", "status")
-    rows, total = tickets.list_page(get_conn(), g.org_id, page, per_page, status)
-    return ok([serialize.ticket(r) for r in rows], pagination=pagination(page, per_page, total))
+@spec.validate(query=TicketQuery, tags=["tickets"])
+def list_tickets(query: TicketQuery):
+    rows, total = tickets.list_page(get_conn(), g.org_id, query.page, query.per_page, query.status)
+    return ok(
+        [serialize.ticket(r) for r in rows],
+        pagination=pagination(query.page, query.per_page, total),
+    )
 
 
 @bp.get("/tickets/<int:ticket_id>")
