@@ -12,19 +12,31 @@ from psycopg_pool import ConnectionPool
 Connection = psycopg.Connection
 
 
-def make_pool(database_url: str, max_size: int = 8, min_size: int = 1) -> ConnectionPool:
+def make_pool(
+    database_url: str, max_size: int = 8, min_size: int = 1, *, derived_state: bool = False
+) -> ConnectionPool:
     """Open a pool whose connections return rows as dicts.
 
-    Each connection is checked when borrowed, so the pool recovers by itself after the
-    database restarts instead of handing out dead connections.
+    The default pool is for work that answers a client (the one door, the API): each
+    connection is checked when borrowed, so the pool recovers by itself after the database
+    restarts instead of handing out a dead connection, and every commit is durable.
+
+    ``derived_state=True`` is for the pipeline stages, whose results can always be computed
+    again from the durably stored raw message: commits skip the fsync wait
+    (``synchronous_commit=off``; a crash forgets at most the last few hundred milliseconds
+    of stage progress, which the sweeper redoes) and borrowing skips the extra round trip
+    (Dramatiq retries a job whose connection was dead).
     """
+    kwargs: dict = {"row_factory": dict_row, "autocommit": False}
+    if derived_state:
+        kwargs["options"] = "-c synchronous_commit=off"
     pool = ConnectionPool(
         database_url,
         min_size=min_size,
         max_size=max_size,
-        kwargs={"row_factory": dict_row, "autocommit": False},
+        kwargs=kwargs,
         open=False,
-        check=ConnectionPool.check_connection,
+        check=None if derived_state else ConnectionPool.check_connection,
         reconnect_timeout=5,
     )
     pool.open(wait=False)

@@ -81,6 +81,7 @@ def _drop_database_at_end():
     from workers import runtime
 
     runtime.pool().close()
+    runtime.stage_pool().close()
     with psycopg.connect(SERVER_DB, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 

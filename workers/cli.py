@@ -82,6 +82,9 @@ def cmd_up(args: argparse.Namespace) -> None:
         print(f"intake: {note}")
     migrate(settings.database_url)
     env = {**os.environ, **embedded.environment(settings)}
+    # The Procfile names gunicorn and dramatiq: find the ones installed beside this Python
+    # even when the virtualenv is not activated.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     manager = Manager()
     for name, command in parse_procfile(PROCFILE.read_text()).processes.items():
         manager.add_process(name, command, env=env, cwd=str(PROCFILE.parent))

@@ -18,8 +18,16 @@ def settings() -> Settings:
 
 @cache
 def pool() -> ConnectionPool:
+    """Durable, checked connections: the one door (SMTP, IMAP), scheduler, CLI."""
     current = settings()
     return make_pool(current.database_url, max_size=current.db_pool_size)
+
+
+@cache
+def stage_pool() -> ConnectionPool:
+    """Connections for pipeline stages, whose state can always be recomputed."""
+    current = settings()
+    return make_pool(current.database_url, max_size=current.db_pool_size, derived_state=True)
 
 
 def stage_context() -> StageContext:

@@ -37,7 +37,7 @@ def advance(stage: str, message_id: int) -> None:
     """Run ``stage`` and the following stages of the same queue, then hand over."""
     current: str | None = stage
     while current is not None:
-        result = run_stage(runtime.pool(), current, message_id, runtime.stage_context())
+        result = run_stage(runtime.stage_pool(), current, message_id, runtime.stage_context())
         if result is None:
             return
         send_jobs(result.jobs)

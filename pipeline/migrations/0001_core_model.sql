@@ -17,7 +17,6 @@ CREATE TABLE organizations (
     auto_reply_window_seconds integer NOT NULL DEFAULT 86400,
     flood_limit integer NOT NULL DEFAULT 30,
     flood_window_seconds integer NOT NULL DEFAULT 3600,
-    next_ticket_number bigint NOT NULL DEFAULT 1,
     settings jsonb NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pipeline import crypto
 from pipeline.db import Connection
+from pipeline.store import tickets
 
 SCOPES = ("read", "write", "send", "admin")
 TOKEN_SEPARATOR = "."
@@ -34,6 +35,7 @@ def create_org(conn: Connection, name: str) -> UUID:
         "INSERT INTO organizations (name) VALUES (%s) RETURNING id", (name,)
     ).fetchone()
     assert row is not None
+    tickets.create_number_sequence(conn, row["id"])
     return row["id"]
 
 

@@ -10,14 +10,20 @@ from psycopg.types.json import Jsonb
 from pipeline.db import Connection
 
 
+def number_sequence(org_id: UUID) -> str:
+    """The per-organization sequence that numbers its tickets (see ``create_number_sequence``)."""
+    return f"ticket_numbers_{org_id.hex}"
+
+
+def create_number_sequence(conn: Connection, org_id: UUID) -> None:
+    """Ticket numbers come from a sequence per organization: a counter row would be locked
+    by every ticket-creating transaction until it commits, serialising them all."""
+    conn.execute(f'CREATE SEQUENCE IF NOT EXISTS "{number_sequence(org_id)}"')
+
+
 def next_number(conn: Connection, org_id: UUID) -> int:
-    row = conn.execute(
-        """UPDATE organizations SET next_ticket_number = next_ticket_number + 1
-           WHERE id = %s RETURNING next_ticket_number - 1 AS number""",
-        (org_id,),
-    ).fetchone()
-    assert row is not None
-    return int(row["number"])
+    row = conn.execute("SELECT nextval(%s::regclass) AS number", (number_sequence(org_id),))
+    return int(row.fetchone()["number"])
 
 
 def create(
