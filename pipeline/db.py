@@ -13,7 +13,13 @@ Connection = psycopg.Connection
 
 
 def make_pool(
-    database_url: str, max_size: int = 8, min_size: int = 1, *, derived_state: bool = False
+    database_url: str,
+    max_size: int = 8,
+    min_size: int = 1,
+    *,
+    derived_state: bool = False,
+    autocommit: bool = False,
+    check: bool = True,
 ) -> ConnectionPool:
     """Open a pool whose connections return rows as dicts.
 
@@ -26,8 +32,11 @@ def make_pool(
     (``synchronous_commit=off``; a crash forgets at most the last few hundred milliseconds
     of stage progress, which the sweeper redoes) and borrowing skips the extra round trip
     (Dramatiq retries a job whose connection was dead).
+
+    ``autocommit`` / ``check=False`` suit a caller that runs single atomic statements and
+    retries once on a dead connection itself (the SMTP listener).
     """
-    kwargs: dict = {"row_factory": dict_row, "autocommit": False}
+    kwargs: dict = {"row_factory": dict_row, "autocommit": autocommit}
     if derived_state:
         kwargs["options"] = "-c synchronous_commit=off"
     pool = ConnectionPool(
@@ -36,7 +45,7 @@ def make_pool(
         max_size=max_size,
         kwargs=kwargs,
         open=False,
-        check=None if derived_state else ConnectionPool.check_connection,
+        check=ConnectionPool.check_connection if check and not derived_state else None,
         reconnect_timeout=5,
     )
     pool.open(wait=False)

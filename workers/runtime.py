@@ -10,6 +10,8 @@ from config import Settings, load_settings
 from pipeline.db import make_pool
 from pipeline.stages import StageContext
 
+SMTP_MIN_POOL = 8  # one per store thread of the listener
+
 
 @cache
 def settings() -> Settings:
@@ -21,6 +23,15 @@ def pool() -> ConnectionPool:
     """Durable, checked connections: the one door (SMTP, IMAP), scheduler, CLI."""
     current = settings()
     return make_pool(current.database_url, max_size=current.db_pool_size)
+
+
+@cache
+def smtp_pool() -> ConnectionPool:
+    """Autocommit connections for the listener's single-statement stores (see smtp.py)."""
+    current = settings()
+    return make_pool(
+        current.database_url, max_size=current.db_pool_size, autocommit=True, check=False
+    )
 
 
 @cache

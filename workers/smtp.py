@@ -65,7 +65,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection
     settings = runtime.settings()
-    controller = make_controller(settings, runtime.pool(), enqueue_first_stage)
+    controller = make_controller(settings, runtime.smtp_pool(), enqueue_first_stage)
     controller.start()
     log.info("SMTP listening on %s:%s", settings.smtp_host, settings.smtp_port)
     stop = threading.Event()

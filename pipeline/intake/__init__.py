@@ -27,28 +27,38 @@ def accept_raw(
     imap_uid: int | None = None,
     provider_message_id: str | None = None,
 ) -> int:
-    """Store ``raw`` for ``mailbox``'s organization; return the new message id."""
-    digest = blobs.put(conn, raw)
+    """Store ``raw`` for ``mailbox``'s organization; return the new message id.
+
+    One statement writes the blob and the row, so it is atomic even on an autocommit
+    connection (the SMTP listener's: one round trip per message) and joins the caller's
+    transaction otherwise.
+    """
     row = conn.execute(
         """
+        WITH blob AS (
+            INSERT INTO blobs (sha256, size, data) VALUES (%(sha)s, %(size)s, %(raw)s)
+            ON CONFLICT DO NOTHING
+        )
         INSERT INTO messages (org_id, mailbox_id, channel, folder, imap_uid, provider_message_id,
                               raw_sha256, raw_size, envelope_from, envelope_to, state, stage)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'received', %s)
+        VALUES (%(org)s, %(mailbox)s, %(channel)s, %(folder)s, %(uid)s, %(pid)s, %(sha)s,
+                %(size)s, %(from)s, %(to)s, 'received', %(stage)s)
         RETURNING id
         """,
-        (
-            mailbox.org_id,
-            mailbox.id,
-            channel,
-            folder,
-            imap_uid,
-            provider_message_id,
-            digest,
-            len(raw),
-            envelope.mail_from,
-            list(envelope.rcpt_tos),
-            FIRST_STAGE,
-        ),
+        {
+            "sha": blobs.sha256_hex(raw),
+            "size": len(raw),
+            "raw": raw,
+            "org": mailbox.org_id,
+            "mailbox": mailbox.id,
+            "channel": channel,
+            "folder": folder,
+            "uid": imap_uid,
+            "pid": provider_message_id,
+            "from": envelope.mail_from,
+            "to": list(envelope.rcpt_tos),
+            "stage": FIRST_STAGE,
+        },
     ).fetchone()
     assert row is not None
     return int(row["id"])

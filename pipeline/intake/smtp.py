@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import TypeVar
 
 import psycopg
 from aiosmtpd.smtp import SMTP, Session
@@ -24,6 +27,7 @@ from pipeline.records import Envelope, Mailbox
 from pipeline.store import mailboxes
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 OK = "250 2.1.5 Recipient OK"
 ACCEPTED = "250 2.0.0 Message accepted for delivery"
@@ -34,23 +38,68 @@ EMPTY = "554 5.6.0 Empty message"
 
 DATABASE_DOWN = (psycopg.OperationalError, PoolTimeout)
 CONNECTION_TIMEOUT = 5.0
+STORE_THREADS = 8
 
 
 def store_envelope(
     pool: ConnectionPool, raw: bytes, envelope: Envelope, targets: list[Mailbox]
 ) -> list[int]:
-    """Store ``raw`` once per distinct mailbox in one transaction; return the message ids."""
-    with pool.connection(timeout=CONNECTION_TIMEOUT) as conn, conn.transaction():
-        return [accept_raw(conn, raw, envelope, "smtp", box) for box in _distinct(targets)]
+    """Store ``raw`` once per distinct mailbox, atomically; return the message ids."""
+    boxes = list({box.id: box for box in targets}.values())
+
+    def store() -> list[int]:
+        with pool.connection(timeout=CONNECTION_TIMEOUT) as conn:
+            if len(boxes) == 1:  # accept_raw is one atomic statement
+                return [accept_raw(conn, raw, envelope, "smtp", boxes[0])]
+            with conn.transaction():
+                return [accept_raw(conn, raw, envelope, "smtp", box) for box in boxes]
+
+    return retry_once(store)
 
 
-def _distinct(targets: list[Mailbox]) -> list[Mailbox]:
-    return list({box.id: box for box in targets}.values())
+def retry_once(operation: Callable[[], T]) -> T:
+    """Run ``operation``, again once on a fresh connection if the first one was dead.
+
+    Cheaper than checking every borrowed connection, and the listener recovers at the
+    first message after a database restart. (Should the lost reply have been to a commit
+    that did happen, the dedupe stage absorbs the second copy.)
+    """
+    try:
+        return operation()
+    except PoolTimeout:  # no connection could be made at all: do not wait twice
+        raise
+    except psycopg.OperationalError:
+        return operation()
 
 
-def resolve_recipient(pool: ConnectionPool, address: str) -> Mailbox | None:
-    with pool.connection(timeout=CONNECTION_TIMEOUT) as conn:
-        return mailboxes.find_by_address(conn, address)
+class RecipientCache:
+    """Recipient address → mailbox, kept briefly: most mail goes to a few addresses, and
+    a lookup per RCPT would double the listener's database round trips. A new or deleted
+    mailbox is seen within ``ttl`` seconds (unknown addresses within ``negative_ttl``)."""
+
+    def __init__(self, pool: ConnectionPool, ttl: float = 30.0, negative_ttl: float = 5.0) -> None:
+        self.pool = pool
+        self.ttl = ttl
+        self.negative_ttl = negative_ttl
+        self.entries: dict[str, tuple[float, Mailbox | None]] = {}
+
+    def cached(self, address: str) -> tuple[bool, Mailbox | None]:
+        """``(True, mailbox)`` when a fresh answer is cached (no I/O: safe on the event loop)."""
+        entry = self.entries.get(mailboxes.base_address(address))
+        if entry is not None and entry[0] > time.monotonic():
+            return True, entry[1]
+        return False, None
+
+    def resolve(self, address: str) -> Mailbox | None:
+        """Look ``address`` up in the database and cache the answer."""
+        mailbox = retry_once(lambda: self._lookup(address))
+        ttl = self.ttl if mailbox else self.negative_ttl
+        self.entries[mailboxes.base_address(address)] = (time.monotonic() + ttl, mailbox)
+        return mailbox
+
+    def _lookup(self, address: str) -> Mailbox | None:
+        with self.pool.connection(timeout=CONNECTION_TIMEOUT) as conn:
+            return mailboxes.find_by_address(conn, address)
 
 
 def trace_header(session: Session, hostname: str) -> bytes:
@@ -69,15 +118,23 @@ class IntakeHandler:
         self, pool: ConnectionPool, on_accepted: Callable[[list[int]], None], hostname: str
     ) -> None:
         self.pool = pool
+        # Sessions wait on commits concurrently (PostgreSQL flushes their WAL together);
+        # more threads than this only contend for the GIL.
+        self.executor = ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix="store")
+        self.recipients = RecipientCache(pool)
         self.on_accepted = on_accepted
         self.hostname = hostname
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: SMTPEnvelope, address: str, options: list
     ) -> str:
-        loop = asyncio.get_running_loop()
+        hit, mailbox = self.recipients.cached(address)
         try:
-            mailbox = await loop.run_in_executor(None, resolve_recipient, self.pool, address)
+            if not hit:
+                loop = asyncio.get_running_loop()
+                mailbox = await loop.run_in_executor(
+                    self.executor, self.recipients.resolve, address
+                )
         except DATABASE_DOWN:
             log.warning("database unavailable at RCPT")
             return TEMP_FAILURE
@@ -96,19 +153,18 @@ class IntakeHandler:
         meta = Envelope(envelope.mail_from or None, tuple(envelope.rcpt_tos))
         loop = asyncio.get_running_loop()
         try:
-            ids = await loop.run_in_executor(
-                None, store_envelope, self.pool, raw, meta, _targets(envelope)
-            )
+            await loop.run_in_executor(self.executor, self._store, raw, meta, _targets(envelope))
         except DATABASE_DOWN:
             log.warning("database unavailable at DATA; answering 451")
             return TEMP_FAILURE
-        await loop.run_in_executor(None, self._notify, ids)
         return ACCEPTED
 
-    def _notify(self, ids: list[int]) -> None:
+    def _store(self, raw: bytes, meta: Envelope, targets: list[Mailbox]) -> None:
+        """Commit, then enqueue (a failed enqueue is left to the sweeper, never to the sender)."""
+        ids = store_envelope(self.pool, raw, meta, targets)
         try:
             self.on_accepted(ids)
-        except Exception:  # the sweeper enqueues what could not be sent now
+        except Exception:
             log.exception("enqueue failed after commit for message ids %s", ids)
 
 
