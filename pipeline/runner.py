@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from types import ModuleType
 
 from psycopg_pool import ConnectionPool
 
+from config.logging import bound
 from pipeline import stages
 from pipeline.errors import PermanentError
 from pipeline.stages import Continue, Job, StageContext, Stop
@@ -37,12 +39,20 @@ def run_stage(
     recorded in ``last_error`` and re-raised for the broker to retry.
     """
     module = stages.load(stage)
+    with bound(message_id=message_id, stage=stage):
+        return _run(pool, module, stage, message_id, ctx)
+
+
+def _run(
+    pool: ConnectionPool, module: ModuleType, stage: str, message_id: int, ctx: StageContext
+) -> StageResult | None:
     try:
         with pool.connection() as conn, conn.transaction():
             msg = messages.claim(conn, message_id, stage)
             if msg is None:
                 return None
-            outcome = module.run(conn, msg, ctx)
+            with bound(org_id=str(msg.org_id)):
+                outcome = module.run(conn, msg, ctx)
             return _record(conn, msg.id, stage, outcome)
     except PermanentError as exc:
         _fail(pool, message_id, stage, exc, permanent=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from psycopg_pool import ConnectionPool
 
 from config import Settings
+from config.logging import setup_logging
 from pipeline.store import messages
 from workers import runtime
 
@@ -77,7 +78,7 @@ def run_forever(tasks: list[Periodic], stop: threading.Event) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 from psycopg_pool import ConnectionPool
 
 from config import Settings
+from config.logging import setup_logging
 from pipeline.intake.smtp import IntakeHandler, IntakeSMTP
 from workers import runtime
 
@@ -62,8 +63,7 @@ def enqueue_first_stage(ids: list[int]) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection
+    setup_logging()
     settings = runtime.settings()
     controller = make_controller(settings, runtime.smtp_pool(), enqueue_first_stage)
     controller.start()
