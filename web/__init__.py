@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 from config import Settings, load_settings
 from pipeline.db import make_pool
 from pipeline.errors import InputError
-from web import db, health
+from web import db, health, metrics
 from web.envelopes import error_body
 from web.queue import JobQueue
 
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["intake_queue"] = JobQueue(settings)
     db.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     from web import api, openapi
 
     api.register(app)

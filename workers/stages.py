@@ -8,12 +8,13 @@ queue (slow media work, outbound HTTP) is handed over through the broker.
 from __future__ import annotations
 
 import logging
+import time
 
 import dramatiq
 
-from pipeline import stages
+from pipeline import metrics, stages
 from pipeline.errors import PermanentError
-from pipeline.runner import run_stage
+from pipeline.runner import StageResult, run_stage
 from pipeline.stages import Job, actor_name, queue_of
 from workers import runtime
 from workers.broker import broker
@@ -37,7 +38,7 @@ def advance(stage: str, message_id: int) -> None:
     """Run ``stage`` and the following stages of the same queue, then hand over."""
     current: str | None = stage
     while current is not None:
-        result = run_stage(runtime.stage_pool(), current, message_id, runtime.stage_context())
+        result = _timed_run(current, message_id)
         if result is None:
             return
         send_jobs(result.jobs)
@@ -46,6 +47,23 @@ def advance(stage: str, message_id: int) -> None:
             enqueue(following, message_id)
             return
         current = following
+
+
+def _timed_run(stage: str, message_id: int) -> StageResult | None:
+    started, ok = time.perf_counter(), False
+    try:
+        result = run_stage(runtime.stage_pool(), stage, message_id, runtime.stage_context())
+        ok = True
+        return result
+    finally:
+        _observe(stage, time.perf_counter() - started, ok)
+
+
+def _observe(stage: str, seconds: float, ok: bool) -> None:
+    try:
+        metrics.observe_stage(broker.client, runtime.settings().redis_namespace, stage, seconds, ok)
+    except Exception:  # metrics never fail a stage
+        log.warning("could not record stage metrics", exc_info=True)
 
 
 def _make_actor(stage: str) -> dramatiq.Actor:

@@ -52,3 +52,16 @@ def test_smtp_mail_becomes_a_ticket_visible_through_the_api(
         "Still down.",
     ]
     assert detail["exchange_count"] == 2
+
+
+def test_metrics_report_messages_queues_and_stage_latency(
+    smtp_server, worker, client, org, mailbox, conn
+):
+    with smtplib.SMTP(smtp_server.hostname, smtp_server.port) as smtp:
+        smtp.sendmail("alice@example.org", ["support@example.com"], MAIL)
+    wait_for(lambda: conn.execute("SELECT 1 FROM messages WHERE state = 'done'").fetchone())
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'intake_messages{channel="smtp",state="done"} 1' in text
+    assert 'intake_queue_depth{queue="pipeline"}' in text
+    assert 'intake_stage_seconds_count{stage="parse"} 1' in text
+    assert 'intake_stage_seconds_bucket{stage="ticket",le="+Inf"} 1' in text
