@@ -1,11 +1,17 @@
-"""parse: fill headers, addresses, bodies and attachments from the raw blob."""
+"""parse: fill headers, addresses, bodies and attachments from the raw blob.
+
+Mail that cannot be read at all is kept raw and fails permanently with the reason
+(``intake replay`` can retry it after a fix); it never holds up other messages.
+"""
 
 from __future__ import annotations
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from pipeline import blobs
 from pipeline.db import Connection
+from pipeline.errors import PermanentError
 from pipeline.mail import mime
 from pipeline.records import Message
 from pipeline.stages import Continue, StageContext
@@ -15,10 +21,22 @@ QUEUE = "pipeline"
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
-    parsed = mime.parse(blobs.get(conn, msg.raw_sha256))
-    count = attachments.add_parts(conn, msg.org_id, msg.id, parsed.parts)
-    messages.update_fields(conn, msg.id, fields_of(parsed, count))
-    return Continue({"charsets": parsed.charsets_used, "defects": parsed.defects})
+    try:
+        parsed = mime.parse(blobs.get(conn, msg.raw_sha256))
+    except mime.UnparseableMail as exc:
+        raise PermanentError(f"unparseable mail: {exc}") from exc
+    try:
+        with conn.transaction():
+            count = attachments.add_parts(conn, msg.org_id, msg.id, parsed.parts)
+            messages.update_fields(conn, msg.id, fields_of(parsed, count))
+    except psycopg.DataError as exc:  # a value PostgreSQL refuses will not improve on retry
+        raise PermanentError(f"parsed fields not storable: {exc}") from exc
+    return Continue(evidence_of(parsed))
+
+
+def evidence_of(parsed: mime.ParsedMail) -> dict:
+    """What the parse found worth recording: charsets used, defects, repairs."""
+    return {"charsets": parsed.charsets_used, "defects": parsed.defects, **parsed.notes}
 
 
 def fields_of(parsed: mime.ParsedMail, attachment_count: int) -> dict:
@@ -37,7 +55,7 @@ def fields_of(parsed: mime.ParsedMail, attachment_count: int) -> dict:
         "sent_at": parsed.sent_at,
         "body_text": parsed.body_text,
         "body_html": parsed.body_html,
-        "new_text": parsed.body_text,
+        "new_text": parsed.new_text,
         "has_attachments": attachment_count > 0,
         "attachment_count": attachment_count,
     }

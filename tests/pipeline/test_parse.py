@@ -95,7 +95,7 @@ def test_parse_stores_attachments_and_inline_images_in_blobs(pool, conn, mailbox
         "SELECT * FROM attachments WHERE message_id = %s ORDER BY position", (row["id"],)
     ).fetchall()
     assert [(p["filename"], p["mime_type"], p["is_inline"], p["content_id"]) for p in parts] == [
-        ("attachment-5.png", "image/png", True, "logo123"),
+        ("attachment-3.png", "image/png", True, "logo123"),
         ("Invoice-2024.pdf", "application/pdf", False, None),
     ]
     pdf = conn.execute(

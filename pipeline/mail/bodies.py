@@ -1,0 +1,207 @@
+"""Choose a message's text and HTML bodies and turn every other leaf into a ``Part``.
+
+Plain parts outside a ``multipart/alternative`` are joined (Apple Mail splits text around
+inline images); the first HTML part is the HTML body; HTML alone gives the text through
+``html_text``; with no body at all, a forwarded message's or a winmail.dat's body stands
+in. Inline images keep their Content-ID.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.message import Message
+from typing import Any
+
+from pipeline.mail import structure, tnef
+from pipeline.mail.charsets import clean, decode_bytes
+from pipeline.mail.headers import decode_words
+from pipeline.mail.html_text import html_to_text
+
+CID_REFERENCE = re.compile(r"cid:([^\"'\s)>]+)", re.IGNORECASE)
+EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "message/rfc822": ".eml",
+    "text/calendar": ".ics",
+    "text/html": ".html",
+    "text/plain": ".txt",
+    "message/delivery-status": ".txt",
+    "text/rfc822-headers": ".txt",
+}
+
+
+@dataclass(frozen=True)
+class Part:
+    """An attachment or inline part, with its decoded bytes."""
+
+    filename: str
+    mime_type: str
+    data: bytes
+    is_inline: bool
+    content_id: str | None
+
+
+@dataclass
+class Bodies:
+    text: str | None = None
+    html: str | None = None
+    source: str = "none"
+    parts: list[Part] = field(default_factory=list)
+    charsets: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def _charset(part: Message) -> str | None:
+    try:
+        return part.get_content_charset()
+    except (ValueError, TypeError, LookupError):
+        return None
+
+
+def _payload(part: Message) -> bytes:
+    data = part.get_payload(decode=True)
+    if isinstance(data, bytes):
+        return data
+    payload = part.get_payload()
+    if isinstance(payload, str):
+        return payload.encode("utf-8", "surrogateescape")
+    return b""
+
+
+def _decode(part: Message, found: Bodies, kind: str) -> str:
+    decoded = decode_bytes(_payload(part), _charset(part))
+    found.charsets.setdefault(kind, decoded.charset)
+    if decoded.fell_back:
+        fallbacks = found.notes.setdefault("charset_fallbacks", [])
+        fallbacks.append({"part": kind, "declared": decoded.declared, "used": decoded.charset})
+    return decoded.text
+
+
+def _serialized(part: Message) -> bytes:
+    """Bytes of a ``message/*`` leaf whose payload is itself parsed mail."""
+    payload = part.get_payload()
+    if not isinstance(payload, list):
+        return _payload(part)
+    chunks = []
+    for inner in payload:
+        try:
+            chunks.append(inner.as_bytes(policy=policy.SMTP))
+        except Exception:  # headers that cannot be re-encoded: keep their text
+            chunks.append(inner.as_string().encode("utf-8", "surrogateescape"))
+    return b"\r\n".join(chunks)
+
+
+def _filename(part: Message, index: int) -> str:
+    name = decode_words(structure.safe_filename(part) or "")
+    name = re.sub(r"[\x00-\x1f/\\]", "_", name).strip(" .")[:200]
+    if name:
+        return name
+    if part.get_content_type() == "message/rfc822" and isinstance(part.get_payload(), list):
+        subject = decode_words(str(part.get_payload()[0].get("Subject", "") or ""))
+        subject = re.sub(r"[\x00-\x1f/\\:*?\"<>|]", "_", subject).strip(" .")[:120]
+        if subject:
+            return f"{subject}.eml"
+    return f"attachment-{index}{EXTENSIONS.get(part.get_content_type(), '.bin')}"
+
+
+def _content_id(part: Message) -> str | None:
+    value = str(part.get("Content-ID") or "").strip().strip("<>").strip()
+    return clean(value) or None
+
+
+def _attachment(part: Message, index: int, cids_in_html: set[str]) -> Part:
+    cid = _content_id(part)
+    placement = structure.disposition(part)
+    inline = placement == "inline" or (cid is not None and placement != "attachment")
+    data = _serialized(part) if part.get_content_maintype() == "message" else _payload(part)
+    return Part(
+        filename=clean(_filename(part, index)) or f"attachment-{index}.bin",
+        mime_type=part.get_content_type(),
+        data=data,
+        is_inline=inline or (cid is not None and cid in cids_in_html),
+        content_id=cid,
+    )
+
+
+def _open_tnef(part: Message, found: Bodies, leftovers: list[Part]) -> None:
+    content = tnef.extract(_payload(part))
+    if content is None:
+        found.parts.append(Part("winmail.dat", "application/ms-tnef", _payload(part), False, None))
+        found.notes["tnef"] = {"readable": False}
+        return
+    found.parts += [Part(f.filename, f.mime_type, f.data, False, None) for f in content.files]
+    found.notes["tnef"] = {"readable": True, "files": [f.filename for f in content.files]}
+    if content.body_text or content.body_html:
+        found.notes["tnef"]["body"] = True
+        found.notes.setdefault("tnef_bodies", []).append((content.body_text, content.body_html))
+    if content.rtf:
+        leftovers.append(Part("winmail-body.rtf", "application/rtf", content.rtf, False, None))
+
+
+def _nested_body(part: Message) -> tuple[str | None, str | None]:
+    inner = part.get_payload()[0]
+    found = collect(inner, with_parts=False)
+    return found.text, found.html
+
+
+def collect(msg: Message, *, with_parts: bool = True) -> Bodies:
+    """Bodies, parts and notes for ``msg``; raises ``structure.TooDeep`` on absurd nesting."""
+    found = Bodies()
+    leaves = list(structure.leaves(msg))
+    plains = [leaf for leaf in leaves if leaf.kind == "plain"]
+    htmls = [leaf for leaf in leaves if leaf.kind == "html"]
+    _choose_text(found, plains)
+    if htmls:
+        found.html = _decode(htmls[0].part, found, "html")
+    cids = set(CID_REFERENCE.findall(found.html or ""))
+    rtf_bodies: list[Part] = []
+    for index, leaf in enumerate(leaves, 1):
+        if leaf.kind == "tnef" and with_parts:
+            _open_tnef(leaf.part, found, rtf_bodies)
+        elif leaf.kind == "nested":
+            found.notes.setdefault("nested_messages", 0)
+            found.notes["nested_messages"] += 1
+            if with_parts:
+                found.parts.append(_attachment(leaf.part, index, cids))
+        elif with_parts and _is_extra(leaf, htmls):
+            found.parts.append(_attachment(leaf.part, index, cids))
+    _fill_missing_body(found, leaves, rtf_bodies)
+    return found
+
+
+def _is_extra(leaf: structure.Leaf, htmls: list[structure.Leaf]) -> bool:
+    """An attachment, or an HTML part other than the HTML body."""
+    return leaf.kind == "attachment" or (leaf.kind == "html" and leaf is not htmls[0])
+
+
+def _choose_text(found: Bodies, plains: list[structure.Leaf]) -> None:
+    texts, seen_alternative = [], False
+    for leaf in plains:
+        if leaf.parent == "multipart/alternative":
+            if seen_alternative:
+                continue
+            seen_alternative = True
+        texts.append(_decode(leaf.part, found, "text"))
+    if texts:
+        found.text, found.source = "\n\n".join(t.strip("\n") for t in texts), "text"
+
+
+def _fill_missing_body(found: Bodies, leaves: list[structure.Leaf], rtf: list[Part]) -> None:
+    """Text from HTML, then from a winmail.dat body, then from a forwarded message."""
+    tnef_bodies = found.notes.pop("tnef_bodies", [])
+    if found.text is None and found.html is None and tnef_bodies:
+        found.text, found.html = tnef_bodies[0]
+        found.source = "tnef"
+    if found.text is None and found.html is None:
+        nested = [leaf for leaf in leaves if leaf.kind == "nested"]
+        if nested:
+            found.text, found.html = _nested_body(nested[0].part)
+            found.source = "nested_message" if found.text or found.html else "none"
+    if found.text is None and found.html is not None:
+        found.text = html_to_text(found.html)
+        found.source = "html" if found.source == "none" else found.source
+    if found.text is None and found.html is None:
+        found.parts += rtf  # the only trace of what the sender wrote

@@ -1,0 +1,88 @@
+"""The new text of a reply: what the sender wrote, without quoted history or signature.
+
+mail-parser-reply finds the "On … wrote:" / "From: … Sent:" headers of the common clients
+in many languages and the usual signatures. Around it we add what it misses: the Spanish
+Gmail form ("El … escribió:", its pattern wants two spaces), the "-----Original Message-----"
+separators of localized Outlook, and quoted ("> ") lines trailing at the end. A forwarded
+message is the point of a forward, so it is kept. Very long bodies are only scanned at the
+top, where a reply's own text is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailparser_reply.parser import EmailMessage
+
+LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "sv")
+SCAN_LIMIT = 64_000
+
+WROTE_LINE = re.compile(
+    r"^(?:>\s*)*(?:On|Le|Am|El|Il|Op|Den|Em)\s[^\n]{0,300}?"
+    r"(?:wrote|a\sécrit|schrieb|escribió|ha\sscritto|schreef|skrev|escreveu)[^\n]{0,120}:[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+ORIGINAL_SEPARATOR = re.compile(
+    r"^[ \t]*-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine"
+    r"|Mensaje original|Messaggio originale|Oorspronkelijk bericht|Originalmeddelande"
+    r"|Ursprungligt meddelande)\s*-{2,}[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+FORWARD_MARKER = re.compile(
+    r"^[ \t]*(?:-{2,}\s*(?:Forwarded message|Message transféré|Weitergeleitete Nachricht"
+    r"|Mensaje reenviado|Messaggio inoltrato|Doorgestuurd bericht|Vidarebefordrat meddelande)"
+    r"\s*-{2,}|Begin forwarded message:|Début du message réexpédié :)",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def _first_cut(text: str) -> int | None:
+    """Where the quoted history starts by our own patterns, or ``None``."""
+    found = [m.start() for m in (WROTE_LINE.search(text), ORIGINAL_SEPARATOR.search(text)) if m]
+    return min(found) if found else None
+
+
+def _is_forward(text: str) -> bool:
+    forward = FORWARD_MARKER.search(text)
+    if forward is None:
+        return False
+    cut = _first_cut(text)
+    return cut is None or forward.start() < cut
+
+
+def _drop_trailing_quotes(text: str) -> str:
+    lines = text.rstrip().split("\n")
+    while lines and lines[-1].lstrip().startswith(">"):
+        lines.pop()
+    return "\n".join(lines).rstrip()
+
+
+def _library_reply(text: str) -> str:
+    message = EmailMessage(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
+    return message.replies[0].body if message.replies else text
+
+
+def extract_new_text(text: str | None) -> tuple[str | None, str]:
+    """Return the reply's own text and how it was found (``"reply"``, ``"whole"``,
+    ``"forward"``, ``"none"``). The full body is stored separately, untouched."""
+    if text is None or not text.strip():
+        return text, "none"
+    if _is_forward(text[:SCAN_LIMIT]):
+        return text.strip(), "forward"
+    head = text[:SCAN_LIMIT]
+    cut = _first_cut(head)
+    if cut is not None:
+        head = head[:cut]
+    try:
+        new = _library_reply(head)
+    except Exception:  # a regex library on hostile input: keep what we have
+        new = head
+    new = _drop_trailing_quotes(new)
+    if _squeezed(new) == _squeezed(head):  # nothing stripped: keep the original layout
+        return text.strip(), "whole"
+    return new, "reply"
+
+
+def _squeezed(text: str) -> str:
+    """``text`` with each line stripped, as the reply library normalizes it."""
+    return "\n".join(line.strip() for line in text.strip().replace("\r\n", "\n").split("\n"))

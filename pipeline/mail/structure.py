@@ -1,0 +1,71 @@
+"""Walk a MIME tree and sort its leaves into bodies, attachments, nested mail and TNEF.
+
+Unlike ``EmailMessage.get_body`` this never trusts the tree to be well formed: a
+multipart part whose boundary was lost is read as text, a forwarded ``message/rfc822``
+is one leaf (its own attachments stay inside it), and depth is bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import Message
+
+from pipeline.mail import tnef
+
+MAX_DEPTH = 60
+
+
+class TooDeep(Exception):
+    """The MIME tree nests deeper than any real mail does."""
+
+
+@dataclass(frozen=True)
+class Leaf:
+    part: Message
+    kind: str  # plain | html | nested | tnef | attachment
+    parent: str  # content type of the enclosing multipart ("" at the top)
+
+
+def safe_filename(part: Message) -> str | None:
+    try:
+        return part.get_filename()
+    except (ValueError, TypeError, AttributeError, LookupError):
+        return None
+
+
+def disposition(part: Message) -> str | None:
+    try:
+        return part.get_content_disposition()
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def classify(part: Message) -> str:
+    """What a leaf is for: a body (``plain``/``html``), ``nested`` mail, ``tnef`` or an
+    ``attachment``."""
+    content_type = part.get_content_type()
+    filename = safe_filename(part)
+    if content_type == "message/rfc822" and isinstance(part.get_payload(), list):
+        return "nested"
+    if tnef.is_tnef(content_type, filename):
+        return "tnef"
+    if filename or disposition(part) == "attachment":
+        return "attachment"
+    if content_type == "text/plain" or part.get_content_maintype() == "multipart":
+        return "plain"  # a multipart whose boundary was lost is text to us
+    if content_type == "text/html":
+        return "html"
+    return "attachment"
+
+
+def leaves(msg: Message, parent: str = "", depth: int = 0) -> Iterator[Leaf]:
+    """Every leaf of ``msg`` in order; raises ``TooDeep`` past ``MAX_DEPTH`` levels."""
+    if depth > MAX_DEPTH:
+        raise TooDeep(f"MIME parts nested more than {MAX_DEPTH} levels")
+    if msg.get_content_maintype() == "multipart" and msg.is_multipart():
+        for child in msg.get_payload():
+            if isinstance(child, Message):
+                yield from leaves(child, msg.get_content_type(), depth + 1)
+        return
+    yield Leaf(msg, classify(msg), parent)
