@@ -150,7 +150,9 @@ class IntakeHandler:
         if not content.strip():
             return EMPTY
         raw = trace_header(session, self.hostname) + content
-        meta = Envelope(envelope.mail_from or None, tuple(envelope.rcpt_tos))
+        # The null reverse-path ``MAIL FROM:<>`` (bounces, receipts) stays "", not None:
+        # the filter tells it apart from "unknown", as for IMAP mail.
+        meta = Envelope(envelope.mail_from, tuple(envelope.rcpt_tos))
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(self.executor, self._store, raw, meta, _targets(envelope))

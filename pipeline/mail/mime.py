@@ -62,7 +62,8 @@ def _defects(msg: Message) -> list[str]:
     return names
 
 
-def _read(raw: bytes) -> tuple[EmailMessage, dict[str, Any]]:
+def read_message(raw: bytes) -> tuple[EmailMessage, dict[str, Any]]:
+    """The parsed tree of ``raw`` (a lost boundary repaired) and notes on what was done."""
     if not raw.strip():
         raise UnparseableMail("empty message")
     msg = parse_bytes(raw)
@@ -76,7 +77,7 @@ def _read(raw: bytes) -> tuple[EmailMessage, dict[str, Any]]:
 def parse(raw: bytes) -> ParsedMail:
     """Parse ``raw`` into a ``ParsedMail``; raises ``UnparseableMail`` only for hopeless input."""
     try:
-        msg, notes = _read(raw)
+        msg, notes = read_message(raw)
         found = collect(msg)
         return _assemble(msg, found, notes)
     except UnparseableMail:

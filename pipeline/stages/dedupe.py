@@ -1,0 +1,31 @@
+"""dedupe: the same Message-ID in the same organization (lacking one, the same raw bytes)
+is a duplicate: kept, marked, and it goes no further.
+
+The database decides (unique index on ``(org_id, dedupe_key)``), so a resent mail, the
+same mail fetched by SMTP and by IMAP, or two workers racing on copies all yield one.
+"""
+
+from __future__ import annotations
+
+from pipeline import blobs
+from pipeline.db import Connection
+from pipeline.mail.fingerprints import dedupe_key
+from pipeline.records import Message
+from pipeline.stages import Continue, StageContext, Stop
+from pipeline.store import duplicates
+
+QUEUE = "pipeline"
+
+
+def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue | Stop:
+    raw = None if msg.message_id else blobs.get(conn, msg.raw_sha256)
+    key, basis = dedupe_key(msg.message_id, raw)
+    original = duplicates.claim_key(conn, msg.org_id, msg.id, key)
+    if original is None or original == msg.id:
+        return Continue({"key": key, "basis": basis})
+    duplicates.mark_duplicate(conn, msg.id, original)
+    return Stop(
+        "duplicate",
+        f"same {basis.replace('_', ' ')} as message {original}",
+        {"duplicate_of": original, "key": key, "basis": basis},
+    )

@@ -1,0 +1,105 @@
+"""filter: keep machine mail and unwanted mail out of the ticket queue, with evidence.
+
+In order: delivery reports (a DSN becomes delivery events on the sent mail it concerns),
+then the organization's excluded senders and ignored subjects, then auto-replies and loops
+(``pipeline.mail.autoreply``), then the flood guard. Filtered mail stays listed with the
+reason in ``analysis.filter``; it never reaches the ticket stage, so it never opens a
+ticket or triggers an auto-reply. A flood is ``held`` so an operator can still convert it.
+"""
+
+from __future__ import annotations
+
+from pipeline import blobs
+from pipeline.db import Connection
+from pipeline.mail import autoreply, bounces, exclusions, mime
+from pipeline.records import Message
+from pipeline.stages import Continue, StageContext, Stop
+from pipeline.store import deliveries, rules, traffic
+
+QUEUE = "pipeline"
+
+
+def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue | Stop:
+    report = check_report(conn, msg)
+    if report is not None:
+        return report
+    hits = rule_hits(conn, msg) + [
+        {"rule": s.rule, **s.evidence}
+        for s in autoreply.signals(facts_of(msg), ctx.settings.message_id_domain)
+    ]
+    if hits:
+        return Stop("filtered", hits[0]["rule"], {"verdict": "filtered", "hits": hits})
+    return check_flood(conn, msg)
+
+
+def facts_of(msg: Message) -> autoreply.MailFacts:
+    return autoreply.MailFacts(
+        headers=autoreply.header_map(msg.headers),
+        subject=msg.subject or "",
+        from_address=msg.from_address,
+        envelope_from=msg.envelope_from,
+        message_id=msg.message_id,
+    )
+
+
+def senders_of(msg: Message) -> list[str]:
+    return [a for a in (msg.from_address, msg.envelope_from) if a]
+
+
+def rule_hits(conn: Connection, msg: Message) -> list[dict]:
+    """Hits of the organization's excluded senders and ignored subjects."""
+    hits = []
+    excluded = exclusions.excluded_sender(senders_of(msg), rules.excluded_emails(conn, msg.org_id))
+    if excluded is not None:
+        hits.append({"rule": "excluded_sender", "address": excluded[0], "pattern": excluded[1]})
+    ignored = exclusions.ignored_subject(
+        msg.subject or "", rules.ignored_subjects(conn, msg.org_id)
+    )
+    if ignored is not None:
+        hits.append({"rule": "ignored_subject", "subject": msg.subject, "pattern": ignored})
+    return hits
+
+
+def check_report(conn: Connection, msg: Message) -> Stop | None:
+    """A ``multipart/report``: a DSN is recorded as delivery events; any other report
+    (read receipts, feedback) is filtered as it is."""
+    kind = bounces.report_type(msg.header("Content-Type"))
+    if kind is None:
+        return None
+    if kind not in {"delivery-status", ""}:
+        return Stop("filtered", "report", {"verdict": "filtered", "report_type": kind})
+    report, _ = mime.read_message(blobs.get(conn, msg.raw_sha256))
+    recorded = [record_bounce(conn, msg, i, r) for i, r in enumerate(bounces.parse_report(report))]
+    return Stop(
+        "filtered", "bounce", {"verdict": "filtered", "report_type": kind, "recipients": recorded}
+    )
+
+
+def record_bounce(conn: Connection, msg: Message, index: int, dsn: bounces.DsnRecipient) -> dict:
+    event = deliveries.DeliveryEvent(
+        event=dsn.event,
+        provider="dsn",
+        provider_event_id=f"{msg.id}:{index}",
+        message_id=dsn.original_message_id,
+        recipient=dsn.recipient,
+        status_code=dsn.status,
+        diagnostic=dsn.diagnostic,
+        occurred_at=msg.sent_at,
+        payload={"action": dsn.action, "reporting_mta": dsn.reporting_mta},
+        source_message_id=msg.id,
+    )
+    event_id = deliveries.record(conn, msg.org_id, event)
+    return {**vars(dsn), "event": dsn.event, "delivery_event_id": event_id}
+
+
+def check_flood(conn: Connection, msg: Message) -> Continue | Stop:
+    """Hold the mail when its sender already sent ``flood_limit`` in the window."""
+    sender = msg.from_address
+    limit, window = traffic.flood_settings(conn, msg.org_id)
+    if not sender or limit <= 0:
+        return Continue({"verdict": "pass"})
+    count = traffic.recent_from_sender(conn, msg.org_id, sender, msg.received_at, window, msg.id)
+    evidence = {"sender": sender, "recent": count, "limit": limit, "window_seconds": window}
+    if count >= limit:
+        return Stop("held", "flood", {"verdict": "held", **evidence})
+    return Continue({"verdict": "pass", "flood": evidence})

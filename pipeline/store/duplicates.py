@@ -1,0 +1,34 @@
+"""SQL for dedupe keys: the ``messages_dedupe`` unique index decides who was first."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import psycopg
+
+from pipeline.db import Connection
+
+
+def claim_key(conn: Connection, org_id: UUID, message_id: int, key: str) -> int | None:
+    """Give message ``message_id`` the dedupe ``key``; return ``None`` if it now holds it,
+    else the id of the message that already does.
+
+    Two workers setting the same key at once: the second waits on the unique index until
+    the first commits, then gets a violation, so exactly one wins. The savepoint keeps the
+    stage's transaction usable after the violation.
+    """
+    try:
+        with conn.transaction():
+            conn.execute("UPDATE messages SET dedupe_key = %s WHERE id = %s", (key, message_id))
+        return None
+    except psycopg.errors.UniqueViolation:
+        row = conn.execute(
+            "SELECT id FROM messages WHERE org_id = %s AND dedupe_key = %s", (org_id, key)
+        ).fetchone()
+        if row is None:  # the holder was deleted meanwhile: try again later
+            raise
+        return int(row["id"])
+
+
+def mark_duplicate(conn: Connection, message_id: int, original_id: int) -> None:
+    conn.execute("UPDATE messages SET duplicate_of = %s WHERE id = %s", (original_id, message_id))

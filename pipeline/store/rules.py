@@ -1,0 +1,54 @@
+"""SQL for an organization's filter rules: excluded senders and ignored subjects."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pipeline.db import Connection
+
+
+def excluded_emails(conn: Connection, org_id: UUID) -> list[str]:
+    """Patterns of senders to filter: ``user@host``, ``@host`` or ``user@*``."""
+    rows = conn.execute(
+        "SELECT email FROM excluded_emails WHERE org_id = %s ORDER BY id", (org_id,)
+    ).fetchall()
+    return [row["email"] for row in rows]
+
+
+def ignored_subjects(conn: Connection, org_id: UUID) -> list[str]:
+    """Subject substrings to filter (matched case-insensitively)."""
+    rows = conn.execute(
+        "SELECT subject FROM ignored_subjects WHERE org_id = %s ORDER BY id", (org_id,)
+    ).fetchall()
+    return [row["subject"] for row in rows]
+
+
+def add_excluded_email(conn: Connection, org_id: UUID, pattern: str) -> dict[str, Any]:
+    return conn.execute(
+        """INSERT INTO excluded_emails (org_id, email) VALUES (%s, %s)
+           RETURNING id, email, created_at""",
+        (org_id, pattern.strip().lower()),
+    ).fetchone()
+
+
+def add_ignored_subject(conn: Connection, org_id: UUID, subject: str) -> dict[str, Any]:
+    return conn.execute(
+        """INSERT INTO ignored_subjects (org_id, subject) VALUES (%s, %s)
+           RETURNING id, subject, created_at""",
+        (org_id, subject.strip()),
+    ).fetchone()
+
+
+def delete_excluded_email(conn: Connection, org_id: UUID, rule_id: int) -> bool:
+    cur = conn.execute(
+        "DELETE FROM excluded_emails WHERE org_id = %s AND id = %s", (org_id, rule_id)
+    )
+    return cur.rowcount > 0
+
+
+def delete_ignored_subject(conn: Connection, org_id: UUID, rule_id: int) -> bool:
+    cur = conn.execute(
+        "DELETE FROM ignored_subjects WHERE org_id = %s AND id = %s", (org_id, rule_id)
+    )
+    return cur.rowcount > 0
