@@ -67,18 +67,17 @@ def extract_new_text(text: str | None) -> tuple[str | None, str]:
     ``"forward"``, ``"none"``). The full body is stored separately, untouched."""
     if text is None or not text.strip():
         return text, "none"
-    if _is_forward(text[:SCAN_LIMIT]):
+    scanned = text[:SCAN_LIMIT]
+    if _is_forward(scanned):
         return text.strip(), "forward"
-    head = text[:SCAN_LIMIT]
-    cut = _first_cut(head)
-    if cut is not None:
-        head = head[:cut]
+    cut = _first_cut(scanned)
+    head = scanned if cut is None else scanned[:cut]
     try:
         new = _library_reply(head)
     except Exception:  # a regex library on hostile input: keep what we have
         new = head
     new = _drop_trailing_quotes(new)
-    if _squeezed(new) == _squeezed(head):  # nothing stripped: keep the original layout
+    if _squeezed(new) == _squeezed(scanned):  # nothing stripped: keep the original layout
         return text.strip(), "whole"
     return new, "reply"
 

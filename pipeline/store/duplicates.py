@@ -19,7 +19,11 @@ def claim_key(conn: Connection, org_id: UUID, message_id: int, key: str) -> int 
     """
     try:
         with conn.transaction():
-            conn.execute("UPDATE messages SET dedupe_key = %s WHERE id = %s", (key, message_id))
+            conn.execute(
+                """UPDATE messages SET dedupe_key = %s
+                   WHERE id = %s AND dedupe_key IS DISTINCT FROM %s""",
+                (key, message_id, key),
+            )
         return None
     except psycopg.errors.UniqueViolation:
         row = conn.execute(
