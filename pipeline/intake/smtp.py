@@ -150,9 +150,7 @@ class IntakeHandler:
         if not content.strip():
             return EMPTY
         raw = trace_header(session, self.hostname) + content
-        # The null reverse-path ``MAIL FROM:<>`` (bounces, receipts) stays "", not None:
-        # the filter tells it apart from "unknown", as for IMAP mail.
-        meta = Envelope(envelope.mail_from, tuple(envelope.rcpt_tos))
+        meta = Envelope(envelope.mail_from or None, tuple(envelope.rcpt_tos))
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(self.executor, self._store, raw, meta, _targets(envelope))

@@ -88,7 +88,7 @@ class MailFacts:
     headers: dict[str, list[str]]  # lower-cased name -> values
     subject: str
     from_address: str | None
-    envelope_from: str | None  # "" is the null reverse-path; None means unknown
+    envelope_from: str | None  # "<>" (or "") is the null reverse-path; None means unknown
     message_id: str | None
 
     def first(self, name: str) -> str | None:
@@ -147,7 +147,8 @@ def loop_header(facts: MailFacts) -> Signal | None:
 def null_sender(facts: MailFacts) -> Signal | None:
     """The null reverse-path ``<>`` (RFC 5321 §4.5.5) is what bounces and receipts use."""
     return_path = facts.first("Return-Path")
-    if facts.envelope_from == "" or (return_path is not None and return_path.strip() == "<>"):
+    null_envelope = facts.envelope_from is not None and facts.envelope_from.strip() in {"", "<>"}
+    if null_envelope or (return_path is not None and return_path.strip() == "<>"):
         return Signal(
             "null_sender", {"envelope_from": facts.envelope_from, "return_path": return_path}
         )

@@ -43,7 +43,10 @@ def facts_of(msg: Message) -> autoreply.MailFacts:
 
 
 def senders_of(msg: Message) -> list[str]:
-    return [a for a in (msg.from_address, msg.envelope_from) if a]
+    """The From address (the envelope sender only when there is none), as helpdesk users
+    see the sender; matching envelope senders would catch every mail an ESP relays."""
+    sender = msg.from_address or (msg.envelope_from or "").strip("<>")
+    return [sender] if sender else []
 
 
 def rule_hits(conn: Connection, msg: Message) -> list[dict]:
