@@ -58,7 +58,8 @@ def _file(attachment, index: int) -> TnefFile:
 
 
 def extract(data: bytes) -> TnefContent | None:
-    """The files and bodies inside a TNEF container; ``None`` if it cannot be read."""
+    """The files and bodies inside a TNEF container; ``None`` if it cannot be read or
+    holds nothing we can use."""
     try:
         tnef = TNEF(data, do_checksum=False)
         content = TnefContent(
@@ -71,4 +72,5 @@ def extract(data: bytes) -> TnefContent | None:
     except Exception as exc:  # tnefparse raises bare ValueError/IndexError/struct.error
         log.info("unreadable TNEF container: %s", exc)
         return None
-    return content
+    empty = not (content.files or content.body_text or content.body_html or content.rtf)
+    return None if empty else content  # nothing inside: keep the container as it came

@@ -126,3 +126,40 @@ def test_parse_runs_twice_changes_nothing(pool, conn, mailbox):
     again = conn.execute("SELECT * FROM messages WHERE id = %s", (row["id"],)).fetchone()
     assert again == row
     assert conn.execute("SELECT count(*) AS n FROM attachments").fetchone()["n"] == 2
+
+
+def _deeply_nested(levels: int) -> bytes:
+    head = b"From: a@example.org\r\nSubject: deep\r\nMessage-ID: <deep@example.org>\r\n"
+    body = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+        for i in range(levels)
+    )
+    return head + body + b"Content-Type: text/plain\r\n\r\nbottom\r\n"
+
+
+def test_unparseable_mail_is_kept_raw_and_failed_without_blocking_others(pool, conn, mailbox):
+    import pytest
+
+    from pipeline.errors import PermanentError
+    from tests.helpers import run_pipeline
+
+    hopeless = accept(pool, _deeply_nested(300), mailbox)
+    empty = accept(pool, b"\r\n\r\n", mailbox)
+    fine = accept(pool, MULTIPART, mailbox)
+    for message_id in (hopeless, empty):
+        with pytest.raises(PermanentError):
+            run_pipeline(pool, message_id)
+    run_pipeline(pool, fine)
+    rows = {
+        r["id"]: r
+        for r in conn.execute("SELECT id, state, last_error, raw_sha256 FROM messages").fetchall()
+    }
+    assert rows[hopeless]["state"] == "failed"
+    assert "unparseable mail: MIME structure too deep" in rows[hopeless]["last_error"]
+    assert rows[empty]["state"] == "failed"
+    assert "unparseable mail: empty message" in rows[empty]["last_error"]
+    assert rows[fine]["state"] == "done"
+    kept = conn.execute(
+        "SELECT 1 FROM blobs WHERE sha256 = %s", (rows[hopeless]["raw_sha256"],)
+    ).fetchone()
+    assert kept is not None
