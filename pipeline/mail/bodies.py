@@ -94,17 +94,18 @@ def _serialized(part: Message) -> bytes:
     return b"\r\n".join(chunks)
 
 
-def _filename(part: Message, index: int) -> str:
-    name = decode_words(structure.safe_filename(part) or "")
+def _filename(leaf: structure.Leaf, index: int) -> str:
+    part = leaf.part
+    name = decode_words(leaf.filename or "")
     name = re.sub(r"[\x00-\x1f/\\]", "_", name).strip(" .")[:200]
     if name:
         return name
-    if part.get_content_type() == "message/rfc822" and isinstance(part.get_payload(), list):
+    if leaf.kind == "nested":
         subject = decode_words(str(part.get_payload()[0].get("Subject", "") or ""))
         subject = re.sub(r"[\x00-\x1f/\\:*?\"<>|]", "_", subject).strip(" .")[:120]
         if subject:
             return f"{subject}.eml"
-    return f"attachment-{index}{EXTENSIONS.get(part.get_content_type(), '.bin')}"
+    return f"attachment-{index}{EXTENSIONS.get(leaf.content_type, '.bin')}"
 
 
 def _content_id(part: Message) -> str | None:
@@ -112,14 +113,14 @@ def _content_id(part: Message) -> str | None:
     return clean(value) or None
 
 
-def _attachment(part: Message, index: int, cids_in_html: set[str]) -> Part:
+def _attachment(leaf: structure.Leaf, index: int, cids_in_html: set[str]) -> Part:
+    part, placement = leaf.part, leaf.disposition
     cid = _content_id(part)
-    placement = structure.disposition(part)
     inline = placement == "inline" or (cid is not None and placement != "attachment")
-    data = _serialized(part) if part.get_content_maintype() == "message" else _payload(part)
+    data = _serialized(part) if leaf.content_type.startswith("message/") else _payload(part)
     return Part(
-        filename=clean(_filename(part, index)) or f"attachment-{index}.bin",
-        mime_type=part.get_content_type(),
+        filename=clean(_filename(leaf, index)) or f"attachment-{index}.bin",
+        mime_type=leaf.content_type,
         data=data,
         is_inline=inline or (cid is not None and cid in cids_in_html),
         content_id=cid,
@@ -165,9 +166,9 @@ def collect(msg: Message, *, with_parts: bool = True) -> Bodies:
             found.notes.setdefault("nested_messages", 0)
             found.notes["nested_messages"] += 1
             if with_parts:
-                found.parts.append(_attachment(leaf.part, index, cids))
+                found.parts.append(_attachment(leaf, index, cids))
         elif with_parts and _is_extra(leaf, htmls):
-            found.parts.append(_attachment(leaf.part, index, cids))
+            found.parts.append(_attachment(leaf, index, cids))
     _fill_missing_body(found, leaves, rtf_bodies)
     return found
 

@@ -36,6 +36,13 @@ FORWARD_MARKER = re.compile(
 )
 
 
+# Anything the reply library could act on: a quoted line, a "Word:" header line, a line
+# ending in ":" ("… wrote:"), a separator or "-- " signature line. Without one, the
+# library's large pattern (most of a parse's cost on a long body) cannot match, so we
+# skip it. The price: a closing "Best regards" with nothing quoted stays in the new text.
+HINT = re.compile(r"^[ \t*]*(?:>|[^\W\d_][\w.-]{0,14} ?:|[-_=]{2,})|:[ \t]*$", re.MULTILINE)
+
+
 def _first_cut(text: str) -> int | None:
     """Where the quoted history starts by our own patterns, or ``None``."""
     found = [m.start() for m in (WROTE_LINE.search(text), ORIGINAL_SEPARATOR.search(text)) if m]
@@ -70,6 +77,8 @@ def extract_new_text(text: str | None) -> tuple[str | None, str]:
     scanned = text[:SCAN_LIMIT]
     if _is_forward(scanned):
         return text.strip(), "forward"
+    if not HINT.search(scanned):
+        return text.strip(), "whole"
     cut = _first_cut(scanned)
     head = scanned if cut is None else scanned[:cut]
     try:

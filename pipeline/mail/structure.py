@@ -22,9 +22,15 @@ class TooDeep(Exception):
 
 @dataclass(frozen=True)
 class Leaf:
+    """A leaf part with what we read of its headers, once: ``policy.default`` re-parses a
+    header on every access, which made Content-Type parsing most of a parse's cost."""
+
     part: Message
     kind: str  # plain | html | nested | tnef | attachment
     parent: str  # content type of the enclosing multipart ("" at the top)
+    content_type: str
+    filename: str | None
+    disposition: str | None
 
 
 def safe_filename(part: Message) -> str | None:
@@ -41,18 +47,16 @@ def disposition(part: Message) -> str | None:
         return None
 
 
-def classify(part: Message) -> str:
+def classify(part: Message, content_type: str, filename: str | None, placement: str | None) -> str:
     """What a leaf is for: a body (``plain``/``html``), ``nested`` mail, ``tnef`` or an
     ``attachment``."""
-    content_type = part.get_content_type()
-    filename = safe_filename(part)
     if content_type == "message/rfc822" and isinstance(part.get_payload(), list):
         return "nested"
     if tnef.is_tnef(content_type, filename):
         return "tnef"
-    if filename or disposition(part) == "attachment":
+    if filename or placement == "attachment":
         return "attachment"
-    if content_type == "text/plain" or part.get_content_maintype() == "multipart":
+    if content_type == "text/plain" or content_type.startswith("multipart/"):
         return "plain"  # a multipart whose boundary was lost is text to us
     if content_type == "text/html":
         return "html"
@@ -63,9 +67,12 @@ def leaves(msg: Message, parent: str = "", depth: int = 0) -> Iterator[Leaf]:
     """Every leaf of ``msg`` in order; raises ``TooDeep`` past ``MAX_DEPTH`` levels."""
     if depth > MAX_DEPTH:
         raise TooDeep(f"MIME parts nested more than {MAX_DEPTH} levels")
-    if msg.get_content_maintype() == "multipart" and msg.is_multipart():
+    content_type = msg.get_content_type()
+    if content_type.startswith("multipart/") and msg.is_multipart():
         for child in msg.get_payload():
             if isinstance(child, Message):
-                yield from leaves(child, msg.get_content_type(), depth + 1)
+                yield from leaves(child, content_type, depth + 1)
         return
-    yield Leaf(msg, classify(msg), parent)
+    filename, placement = safe_filename(msg), disposition(msg)
+    kind = classify(msg, content_type, filename, placement)
+    yield Leaf(msg, kind, parent, content_type, filename, placement)
