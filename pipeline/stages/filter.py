@@ -23,13 +23,14 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue | Stop:
     report = check_report(conn, msg)
     if report is not None:
         return report
-    hits = rule_hits(conn, msg) + [
+    org_rules = rules.filter_rules(conn, msg.org_id)
+    hits = rule_hits(msg, org_rules) + [
         {"rule": s.rule, **s.evidence}
         for s in autoreply.signals(facts_of(msg), ctx.settings.message_id_domain)
     ]
     if hits:
         return Stop("filtered", hits[0]["rule"], {"verdict": "filtered", "hits": hits})
-    return check_flood(conn, msg)
+    return check_flood(conn, msg, org_rules)
 
 
 def facts_of(msg: Message) -> autoreply.MailFacts:
@@ -49,15 +50,13 @@ def senders_of(msg: Message) -> list[str]:
     return [sender] if sender else []
 
 
-def rule_hits(conn: Connection, msg: Message) -> list[dict]:
+def rule_hits(msg: Message, org_rules: rules.FilterRules) -> list[dict]:
     """Hits of the organization's excluded senders and ignored subjects."""
     hits = []
-    excluded = exclusions.excluded_sender(senders_of(msg), rules.excluded_emails(conn, msg.org_id))
+    excluded = exclusions.excluded_sender(senders_of(msg), org_rules.excluded_emails)
     if excluded is not None:
         hits.append({"rule": "excluded_sender", "address": excluded[0], "pattern": excluded[1]})
-    ignored = exclusions.ignored_subject(
-        msg.subject or "", rules.ignored_subjects(conn, msg.org_id)
-    )
+    ignored = exclusions.ignored_subject(msg.subject or "", org_rules.ignored_subjects)
     if ignored is not None:
         hits.append({"rule": "ignored_subject", "subject": msg.subject, "pattern": ignored})
     return hits
@@ -95,10 +94,10 @@ def record_bounce(conn: Connection, msg: Message, index: int, dsn: bounces.DsnRe
     return {**vars(dsn), "event": dsn.event, "delivery_event_id": event_id}
 
 
-def check_flood(conn: Connection, msg: Message) -> Continue | Stop:
+def check_flood(conn: Connection, msg: Message, org_rules: rules.FilterRules) -> Continue | Stop:
     """Hold the mail when its sender already sent ``flood_limit`` in the window."""
     sender = msg.from_address
-    limit, window = traffic.flood_settings(conn, msg.org_id)
+    limit, window = org_rules.flood_limit, org_rules.flood_window_seconds
     if not sender or limit <= 0:
         return Continue({"verdict": "pass"})
     count = traffic.recent_from_sender(conn, msg.org_id, sender, msg.received_at, window, msg.id)

@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from pipeline.db import Connection
+
+
+@dataclass(frozen=True)
+class FilterRules:
+    """Everything the filter stage reads about an organization, in one round trip."""
+
+    excluded_emails: list[str]
+    ignored_subjects: list[str]
+    flood_limit: int
+    flood_window_seconds: int
+
+
+def filter_rules(conn: Connection, org_id: UUID) -> FilterRules:
+    row = conn.execute(
+        """SELECT o.flood_limit, o.flood_window_seconds,
+                  ARRAY(SELECT email FROM excluded_emails e WHERE e.org_id = o.id
+                        ORDER BY e.id) AS excluded,
+                  ARRAY(SELECT subject FROM ignored_subjects s WHERE s.org_id = o.id
+                        ORDER BY s.id) AS ignored
+           FROM organizations o WHERE o.id = %s""",
+        (org_id,),
+    ).fetchone()
+    if row is None:
+        return FilterRules([], [], 0, 0)
+    return FilterRules(
+        row["excluded"], row["ignored"], row["flood_limit"], row["flood_window_seconds"]
+    )
 
 
 def excluded_emails(conn: Connection, org_id: UUID) -> list[str]:

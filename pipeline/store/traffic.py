@@ -8,14 +8,6 @@ from uuid import UUID
 from pipeline.db import Connection
 
 
-def flood_settings(conn: Connection, org_id: UUID) -> tuple[int, int]:
-    """``(flood_limit, flood_window_seconds)`` of the organization."""
-    row = conn.execute(
-        "SELECT flood_limit, flood_window_seconds FROM organizations WHERE id = %s", (org_id,)
-    ).fetchone()
-    return (int(row["flood_limit"]), int(row["flood_window_seconds"])) if row else (0, 0)
-
-
 def recent_from_sender(
     conn: Connection,
     org_id: UUID,

@@ -203,3 +203,13 @@ def test_filter_runs_twice_changes_nothing(pool, conn, mailbox, org):
     after = conn.execute("SELECT * FROM messages WHERE id = %s", (message_id,)).fetchone()
     assert after == before
     assert conn.execute("SELECT count(*) AS n FROM delivery_events").fetchone()["n"] == 1
+
+
+def test_a_deleted_rule_no_longer_filters(pool, conn, mailbox, org):
+    excluded = rules.add_excluded_email(conn, org.org_id, "alice@example.org")
+    ignored = rules.add_ignored_subject(conn, org.org_id, "question")
+    assert rules.delete_excluded_email(conn, org.org_id, excluded["id"])
+    assert rules.delete_ignored_subject(conn, org.org_id, ignored["id"])
+    assert not rules.delete_ignored_subject(conn, org.org_id, ignored["id"])
+    assert rules.filter_rules(conn, org.org_id).excluded_emails == []
+    assert _run(pool, conn, mailbox, mail())["state"] == "done"
