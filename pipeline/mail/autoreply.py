@@ -7,72 +7,16 @@ Each check returns a ``Signal`` naming the rule and the evidence it saw, or ``No
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.mail.out_of_office import OOO_SUBJECT
+
 BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 DAEMON_LOCAL_PARTS = frozenset({"mailer-daemon", "postmaster"})
 NEGATIVE_VALUES = frozenset({"", "no", "false", "0", "none"})
-
-# Subjects auto-responders put first: Exchange/Outlook ("Automatic reply:", localized),
-# Gmail and others' vacation replies. Anchored, so a customer writing "Re: absence of
-# invoice" is not caught.
-OOO_PREFIXES = (
-    r"automatic reply",
-    r"auto(?:matic)?[- ]?re(?:ply|sponse)",
-    r"out of (?:the )?office",
-    r"away from (?:the )?office",
-    r"on vacation",
-    r"vacation (?:reply|notice)",
-    r"réponse automatique",
-    r"absence du bureau",
-    r"absent(?:e)? du bureau",
-    r"message d'absence",
-    r"automatische antwort",
-    r"abwesenheitsnotiz",
-    r"abwesend",
-    r"nicht im büro",
-    r"respuesta automática",
-    r"fuera de la oficina",
-    r"fuera de oficina",
-    r"ausente",
-    r"risposta automatica",
-    r"fuori sede",
-    r"fuori ufficio",
-    r"assente",
-    r"automatisch antwoord",
-    r"afwezig",
-    r"niet aanwezig",
-    r"afwezigheidsbericht",
-    r"automatiskt svar",
-    r"frånvaro",
-    r"frånvarande",
-    r"autosvar",
-    r"inte på kontoret",
-)
-# Phrases no human subject carries anywhere.
-OOO_PHRASES = (
-    r"out of office",
-    r"out of the office",
-    r"autoreply",
-    r"auto-reply",
-    r"abwesenheitsnotiz",
-    r"réponse automatique",
-    r"respuesta automática",
-    r"risposta automatica",
-    r"automatisch antwoord",
-    r"automatiskt svar",
-    r"fuera de la oficina",
-    r"fuori ufficio",
-)
-OOO_SUBJECT = re.compile(
-    r"^(?:(?:re|aw|sv|vs|tr|rv|fwd?|wg)\s*:\s*)*(?:" + "|".join(OOO_PREFIXES) + r")\b"
-    r"|\b(?:" + "|".join(OOO_PHRASES) + r")\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -112,7 +56,7 @@ def auto_submitted(facts: MailFacts) -> Signal | None:
     """RFC 3834 §5: any ``Auto-Submitted`` value other than ``no``."""
     value = facts.first("Auto-Submitted")
     if value is not None and _token(value) not in {"no", ""}:
-        return Signal("auto_submitted", {"header": "Auto-Submitted", "value": value})
+        return Signal("auto_submitted", {"header": "Auto-Submitted", "value": value[:200]})
     return None
 
 
@@ -120,7 +64,7 @@ def autoreply_header(facts: MailFacts) -> Signal | None:
     for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"):
         value = facts.first(name)
         if value is not None and _token(value) not in NEGATIVE_VALUES:
-            return Signal("autoreply_header", {"header": name, "value": value})
+            return Signal("autoreply_header", {"header": name, "value": value[:200]})
     return None
 
 
@@ -141,7 +85,9 @@ def mailing_list(facts: MailFacts) -> Signal | None:
 
 def loop_header(facts: MailFacts) -> Signal | None:
     value = facts.first("X-Loop")
-    return Signal("x_loop", {"header": "X-Loop", "value": value}) if value is not None else None
+    return (
+        Signal("x_loop", {"header": "X-Loop", "value": value[:200]}) if value is not None else None
+    )
 
 
 def null_sender(facts: MailFacts) -> Signal | None:

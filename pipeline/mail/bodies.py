@@ -1,4 +1,4 @@
-"""Choose a message's text and HTML bodies and turn every other leaf into a ``Part``.
+"""Choose a message's text and HTML bodies; every other leaf becomes a ``Part``.
 
 Plain parts outside a ``multipart/alternative`` are joined (Apple Mail splits text around
 inline images); the first HTML part is the HTML body; HTML alone gives the text through
@@ -10,38 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from email import policy
 from email.message import Message
 from typing import Any
 
 from pipeline.mail import structure, tnef
-from pipeline.mail.charsets import clean, decode_bytes
-from pipeline.mail.headers import decode_words
+from pipeline.mail.charsets import decode_bytes
 from pipeline.mail.html_text import html_to_text
+from pipeline.mail.parts import Part, payload_bytes, to_part
 
 CID_REFERENCE = re.compile(r"cid:([^\"'\s)>]+)", re.IGNORECASE)
-EXTENSIONS = {
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-    "message/rfc822": ".eml",
-    "text/calendar": ".ics",
-    "text/html": ".html",
-    "text/plain": ".txt",
-    "message/delivery-status": ".txt",
-    "text/rfc822-headers": ".txt",
-}
-
-
-@dataclass(frozen=True)
-class Part:
-    """An attachment or inline part, with its decoded bytes."""
-
-    filename: str
-    mime_type: str
-    data: bytes
-    is_inline: bool
-    content_id: str | None
 
 
 @dataclass
@@ -61,18 +38,8 @@ def _charset(part: Message) -> str | None:
         return None
 
 
-def _payload(part: Message) -> bytes:
-    data = part.get_payload(decode=True)
-    if isinstance(data, bytes):
-        return data
-    payload = part.get_payload()
-    if isinstance(payload, str):
-        return payload.encode("utf-8", "surrogateescape")
-    return b""
-
-
 def _decode(part: Message, found: Bodies, kind: str) -> str:
-    decoded = decode_bytes(_payload(part), _charset(part))
+    decoded = decode_bytes(payload_bytes(part), _charset(part))
     found.charsets.setdefault(kind, decoded.charset)
     if decoded.fell_back:
         fallbacks = found.notes.setdefault("charset_fallbacks", [])
@@ -80,57 +47,12 @@ def _decode(part: Message, found: Bodies, kind: str) -> str:
     return decoded.text
 
 
-def _serialized(part: Message) -> bytes:
-    """Bytes of a ``message/*`` leaf whose payload is itself parsed mail."""
-    payload = part.get_payload()
-    if not isinstance(payload, list):
-        return _payload(part)
-    chunks = []
-    for inner in payload:
-        try:
-            chunks.append(inner.as_bytes(policy=policy.SMTP))
-        except Exception:  # headers that cannot be re-encoded: keep their text
-            chunks.append(inner.as_string().encode("utf-8", "surrogateescape"))
-    return b"\r\n".join(chunks)
-
-
-def _filename(leaf: structure.Leaf, index: int) -> str:
-    part = leaf.part
-    name = decode_words(leaf.filename or "")
-    name = re.sub(r"[\x00-\x1f/\\]", "_", name).strip(" .")[:200]
-    if name:
-        return name
-    if leaf.kind == "nested":
-        subject = decode_words(str(part.get_payload()[0].get("Subject", "") or ""))
-        subject = re.sub(r"[\x00-\x1f/\\:*?\"<>|]", "_", subject).strip(" .")[:120]
-        if subject:
-            return f"{subject}.eml"
-    return f"attachment-{index}{EXTENSIONS.get(leaf.content_type, '.bin')}"
-
-
-def _content_id(part: Message) -> str | None:
-    value = str(part.get("Content-ID") or "").strip().strip("<>").strip()
-    return clean(value) or None
-
-
-def _attachment(leaf: structure.Leaf, index: int, cids_in_html: set[str]) -> Part:
-    part, placement = leaf.part, leaf.disposition
-    cid = _content_id(part)
-    inline = placement == "inline" or (cid is not None and placement != "attachment")
-    data = _serialized(part) if leaf.content_type.startswith("message/") else _payload(part)
-    return Part(
-        filename=clean(_filename(leaf, index)) or f"attachment-{index}.bin",
-        mime_type=leaf.content_type,
-        data=data,
-        is_inline=inline or (cid is not None and cid in cids_in_html),
-        content_id=cid,
-    )
-
-
 def _open_tnef(part: Message, found: Bodies, leftovers: list[Part]) -> None:
-    content = tnef.extract(_payload(part))
+    content = tnef.extract(payload_bytes(part))
     if content is None:
-        found.parts.append(Part("winmail.dat", "application/ms-tnef", _payload(part), False, None))
+        found.parts.append(
+            Part("winmail.dat", "application/ms-tnef", payload_bytes(part), False, None)
+        )
         found.notes["tnef"] = {"readable": False}
         return
     found.parts += [Part(f.filename, f.mime_type, f.data, False, None) for f in content.files]
@@ -166,9 +88,9 @@ def collect(msg: Message, *, with_parts: bool = True) -> Bodies:
             found.notes.setdefault("nested_messages", 0)
             found.notes["nested_messages"] += 1
             if with_parts:
-                found.parts.append(_attachment(leaf, index, cids))
+                found.parts.append(to_part(leaf, index, cids))
         elif with_parts and _is_extra(leaf, htmls):
-            found.parts.append(_attachment(leaf, index, cids))
+            found.parts.append(to_part(leaf, index, cids))
     _fill_missing_body(found, leaves, rtf_bodies)
     return found
 

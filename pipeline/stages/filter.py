@@ -58,7 +58,9 @@ def rule_hits(msg: Message, org_rules: rules.FilterRules) -> list[dict]:
         hits.append({"rule": "excluded_sender", "address": excluded[0], "pattern": excluded[1]})
     ignored = exclusions.ignored_subject(msg.subject or "", org_rules.ignored_subjects)
     if ignored is not None:
-        hits.append({"rule": "ignored_subject", "subject": msg.subject, "pattern": ignored})
+        hits.append(
+            {"rule": "ignored_subject", "subject": (msg.subject or "")[:300], "pattern": ignored}
+        )
     return hits
 
 
