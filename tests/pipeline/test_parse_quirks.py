@@ -179,6 +179,12 @@ def test_spanish_reply_new_text_stops_at_escribio(pool, conn, mailbox):
     assert new == "Gracias, ya funciona."
 
 
+def test_an_html_only_reply_gets_its_new_text_from_the_converted_html(pool, conn, mailbox):
+    new, full = _new_text(pool, conn, mailbox, "reply-html-only-gmail.eml")
+    assert new == "Thanks, fixed."
+    assert "Did you try restarting the router?" in full
+
+
 def test_a_delivery_status_notification_is_filtered_as_a_bounce(pool, conn, mailbox):
     row = _through_pipeline(pool, conn, mailbox, "dsn-5.1.1.eml")
     assert row["state"] == "filtered"
