@@ -14,7 +14,7 @@ from pipeline.db import Connection
 from pipeline.mail import autoreply, bounces, exclusions, mime
 from pipeline.records import Message
 from pipeline.stages import Continue, StageContext, Stop
-from pipeline.store import deliveries, rules, traffic
+from pipeline.store import deliveries, rules
 
 QUEUE = "pipeline"
 
@@ -23,14 +23,14 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue | Stop:
     report = check_report(conn, msg)
     if report is not None:
         return report
-    org_rules = rules.filter_rules(conn, msg.org_id)
+    org_rules = rules.filter_rules(conn, msg.org_id, msg.from_address, msg.received_at, msg.id)
     hits = rule_hits(msg, org_rules) + [
         {"rule": s.rule, **s.evidence}
         for s in autoreply.signals(facts_of(msg), ctx.settings.message_id_domain)
     ]
     if hits:
         return Stop("filtered", hits[0]["rule"], {"verdict": "filtered", "hits": hits})
-    return check_flood(conn, msg, org_rules)
+    return check_flood(msg, org_rules)
 
 
 def facts_of(msg: Message) -> autoreply.MailFacts:
@@ -96,14 +96,17 @@ def record_bounce(conn: Connection, msg: Message, index: int, dsn: bounces.DsnRe
     return {**vars(dsn), "event": dsn.event, "delivery_event_id": event_id}
 
 
-def check_flood(conn: Connection, msg: Message, org_rules: rules.FilterRules) -> Continue | Stop:
+def check_flood(msg: Message, org_rules: rules.FilterRules) -> Continue | Stop:
     """Hold the mail when its sender already sent ``flood_limit`` in the window."""
-    sender = msg.from_address
-    limit, window = org_rules.flood_limit, org_rules.flood_window_seconds
-    if not sender or limit <= 0:
+    limit, count = org_rules.flood_limit, org_rules.recent_from_sender
+    if not msg.from_address or limit <= 0:
         return Continue({"verdict": "pass"})
-    count = traffic.recent_from_sender(conn, msg.org_id, sender, msg.received_at, window, msg.id)
-    evidence = {"sender": sender, "recent": count, "limit": limit, "window_seconds": window}
+    evidence = {
+        "sender": msg.from_address,
+        "recent": count,
+        "limit": limit,
+        "window_seconds": org_rules.flood_window_seconds,
+    }
     if count >= limit:
         return Stop("held", "flood", {"verdict": "held", **evidence})
     return Continue({"verdict": "pass", "flood": evidence})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,28 +12,53 @@ from pipeline.db import Connection
 
 @dataclass(frozen=True)
 class FilterRules:
-    """Everything the filter stage reads about an organization, in one round trip."""
+    """Everything the filter stage reads, in one round trip: the organization's rules,
+    its flood settings, and how much mail the sender sent within the flood window."""
 
     excluded_emails: list[str]
     ignored_subjects: list[str]
     flood_limit: int
     flood_window_seconds: int
+    recent_from_sender: int = 0
 
 
-def filter_rules(conn: Connection, org_id: UUID) -> FilterRules:
+def filter_rules(
+    conn: Connection,
+    org_id: UUID,
+    sender: str | None = None,
+    until: datetime | None = None,
+    exclude_id: int | None = None,
+) -> FilterRules:
+    """The rules; with ``sender``, also the count of its other non-duplicate messages
+    received in the ``flood_window_seconds`` up to ``until``."""
     row = conn.execute(
         """SELECT o.flood_limit, o.flood_window_seconds,
                   ARRAY(SELECT email FROM excluded_emails e WHERE e.org_id = o.id
                         ORDER BY e.id) AS excluded,
                   ARRAY(SELECT subject FROM ignored_subjects s WHERE s.org_id = o.id
-                        ORDER BY s.id) AS ignored
-           FROM organizations o WHERE o.id = %s""",
-        (org_id,),
+                        ORDER BY s.id) AS ignored,
+                  (SELECT count(*) FROM messages m
+                   WHERE %(sender)s::text IS NOT NULL AND m.org_id = o.id
+                     AND m.from_address = %(sender)s AND m.id <> %(exclude)s
+                     AND m.state <> 'duplicate' AND m.received_at <= %(until)s
+                     AND m.received_at > %(until)s
+                         - make_interval(secs => o.flood_window_seconds)) AS recent
+           FROM organizations o WHERE o.id = %(org)s""",
+        {
+            "org": org_id,
+            "sender": sender,
+            "until": until or datetime.now(UTC),
+            "exclude": exclude_id or 0,
+        },
     ).fetchone()
     if row is None:
         return FilterRules([], [], 0, 0)
     return FilterRules(
-        row["excluded"], row["ignored"], row["flood_limit"], row["flood_window_seconds"]
+        row["excluded"],
+        row["ignored"],
+        row["flood_limit"],
+        row["flood_window_seconds"],
+        int(row["recent"]),
     )
 
 
