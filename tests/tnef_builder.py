@@ -18,6 +18,7 @@ ATT_MAPI_PROPS = (0x9003, 0x0006)
 ATT_ATTACH_REND_DATA = (0x9002, 0x0006)
 ATT_ATTACH_TITLE = (0x8010, 0x0001)
 ATT_ATTACH_DATA = (0x800F, 0x0006)
+ATT_BODY = (0x800C, 0x0002)
 MAPI_BINARY = 0x0102
 MAPI_RTF_COMPRESSED = 0x1009
 
@@ -34,11 +35,15 @@ def _rtf_props(rtf: bytes) -> bytes:
     return struct.pack("<IHHII", 1, MAPI_BINARY, MAPI_RTF_COMPRESSED, 1, len(value)) + padded
 
 
-def build(files: list[tuple[str, bytes]], rtf: bytes | None = None) -> bytes:
-    """A TNEF container holding ``files`` and, optionally, a compressed RTF body."""
+def build(
+    files: list[tuple[str, bytes]], rtf: bytes | None = None, body: bytes | None = None
+) -> bytes:
+    """A TNEF container holding ``files`` and, optionally, a compressed RTF or plain body."""
     out = struct.pack("<IH", SIGNATURE, 0x0101)
     out += _attribute(LVL_MESSAGE, ATT_TNEF_VERSION, struct.pack("<I", 0x00010000))
     out += _attribute(LVL_MESSAGE, ATT_OEM_CODEPAGE, struct.pack("<II", 1252, 0))
+    if body is not None:
+        out += _attribute(LVL_MESSAGE, ATT_BODY, body)
     if rtf is not None:
         out += _attribute(LVL_MESSAGE, ATT_MAPI_PROPS, _rtf_props(rtf))
     for name, data in files:

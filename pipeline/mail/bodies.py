@@ -29,6 +29,7 @@ class Bodies:
     parts: list[Part] = field(default_factory=list)
     charsets: dict[str, str] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
+    tnef_bodies: list[tuple[str | None, str | None]] = field(default_factory=list)
 
 
 def _charset(part: Message) -> str | None:
@@ -59,7 +60,7 @@ def _open_tnef(part: Message, found: Bodies, leftovers: list[Part]) -> None:
     found.notes["tnef"] = {"readable": True, "files": [f.filename for f in content.files]}
     if content.body_text or content.body_html:
         found.notes["tnef"]["body"] = True
-        found.notes.setdefault("tnef_bodies", []).append((content.body_text, content.body_html))
+        found.tnef_bodies.append((content.body_text, content.body_html))
     if content.rtf:
         leftovers.append(Part("winmail-body.rtf", "application/rtf", content.rtf, False, None))
 
@@ -114,9 +115,8 @@ def _choose_text(found: Bodies, plains: list[structure.Leaf]) -> None:
 
 def _fill_missing_body(found: Bodies, leaves: list[structure.Leaf], rtf: list[Part]) -> None:
     """Text from HTML, then from a winmail.dat body, then from a forwarded message."""
-    tnef_bodies = found.notes.pop("tnef_bodies", [])
-    if found.text is None and found.html is None and tnef_bodies:
-        found.text, found.html = tnef_bodies[0]
+    if found.text is None and found.html is None and found.tnef_bodies:
+        found.text, found.html = found.tnef_bodies[0]
         found.source = "tnef"
     if found.text is None and found.html is None:
         nested = [leaf for leaf in leaves if leaf.kind == "nested"]

@@ -44,6 +44,11 @@ def test_with_no_other_body_the_rtf_body_is_kept_as_an_attachment():
     assert [p.filename for p in parsed.parts] == ["a.pdf", "winmail-body.rtf"]
 
 
+def test_with_no_mime_body_the_containers_own_body_is_the_text():
+    parsed = parse(_mail_with(build([], body=b"Body from Outlook"), text_part=False))
+    assert (parsed.body_text, parsed.notes["body_source"]) == ("Body from Outlook", "tnef")
+
+
 def test_a_broken_container_stays_a_winmail_dat_attachment():
     parsed = parse(_mail_with(b"\x78\x9f\x3e\x22broken", text_part=True))
     assert [p.filename for p in parsed.parts] == ["winmail.dat"]
