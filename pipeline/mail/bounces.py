@@ -68,7 +68,8 @@ def _status_blocks(report: Message) -> list[Message]:
     return []
 
 
-def _original_message_id(report: Message) -> str | None:
+def original_message_id(report: Message) -> str | None:
+    """The Message-ID of the mail a report is about, from its returned copy or headers."""
     for part in report.walk():
         kind = part.get_content_type()
         if kind in {"message/rfc822", "message/rfc822-headers"} and part.is_multipart():
@@ -105,7 +106,7 @@ def parse_report(report: Message) -> list[DsnRecipient]:
     blocks = _status_blocks(report)
     if not blocks:
         return []
-    original = _original_message_id(report)
+    original = original_message_id(report)
     mta = _typed_value(_field(blocks[0], "Reporting-MTA"))
     recipients = [
         b for b in blocks if b.get("Action") is not None or b.get("Final-Recipient") is not None

@@ -1,8 +1,8 @@
 """filter: keep machine mail and unwanted mail out of the ticket queue, with evidence.
 
-In order: delivery reports (a DSN becomes delivery events on the sent mail it concerns),
-then the organization's excluded senders and ignored subjects, then auto-replies and loops
-(``pipeline.mail.autoreply``), then the flood guard. Filtered mail stays listed with the
+In order: reports (a DSN or an abuse complaint becomes delivery events on the sent mail
+it concerns), then the organization's excluded senders and ignored subjects, then
+auto-replies and loops (``pipeline.mail.autoreply``), then the flood guard. Filtered mail stays listed with the
 reason in ``analysis.filter``; it never reaches the ticket stage, so it never opens a
 ticket or triggers an auto-reply. A flood is ``held`` so an operator can still convert it.
 """
@@ -65,18 +65,40 @@ def rule_hits(msg: Message, org_rules: rules.FilterRules) -> list[dict]:
 
 
 def check_report(conn: Connection, msg: Message) -> Stop | None:
-    """A ``multipart/report``: a DSN is recorded as delivery events; any other report
-    (read receipts, feedback) is filtered as it is."""
+    """A ``multipart/report``: a DSN becomes delivery events, an abuse report (RFC 5965
+    ``feedback-report``) a ``complained`` event; other reports (read receipts) are
+    filtered as they are."""
     kind = bounces.report_type(msg.header("Content-Type"))
     if kind is None:
         return None
-    if kind not in {"delivery-status", ""}:
+    if kind not in {"delivery-status", "feedback-report", ""}:
         return Stop("filtered", "report", {"verdict": "filtered", "report_type": kind})
     report, _ = mime.read_message(blobs.get(conn, msg.raw_sha256))
+    if kind == "feedback-report":
+        complaint = record_complaint(conn, msg, bounces.original_message_id(report))
+        return Stop("filtered", "complaint", {"verdict": "filtered", **complaint})
     recorded = [record_bounce(conn, msg, i, r) for i, r in enumerate(bounces.parse_report(report))]
     return Stop(
         "filtered", "bounce", {"verdict": "filtered", "report_type": kind, "recipients": recorded}
     )
+
+
+def record_complaint(conn: Connection, msg: Message, original: str | None) -> dict:
+    event = deliveries.DeliveryEvent(
+        event="complained",
+        provider="arf",
+        provider_event_id=f"{msg.id}:0",
+        message_id=original,
+        recipient=msg.from_address,
+        occurred_at=msg.sent_at,
+        source_message_id=msg.id,
+    )
+    event_id = deliveries.record(conn, msg.org_id, event)
+    return {
+        "report_type": "feedback-report",
+        "original_message_id": original,
+        "delivery_event_id": event_id,
+    }
 
 
 def record_bounce(conn: Connection, msg: Message, index: int, dsn: bounces.DsnRecipient) -> dict:

@@ -213,3 +213,15 @@ def test_a_deleted_rule_no_longer_filters(pool, conn, mailbox, org):
     assert not rules.delete_ignored_subject(conn, org.org_id, ignored["id"])
     assert rules.filter_rules(conn, org.org_id).excluded_emails == []
     assert _run(pool, conn, mailbox, mail())["state"] == "done"
+
+
+def test_an_abuse_report_becomes_a_complaint_on_the_sent_mail(pool, conn, mailbox, org):
+    sent_id = _sent_mail(conn, org, "<auto-reply-2@intake.local>")
+    row = _run(pool, conn, mailbox, (DATA / "arf-abuse-complaint.eml").read_bytes())
+    assert (row["state"], row["analysis"]["filter"]["reason"]) == ("filtered", "complaint")
+    event = conn.execute("SELECT * FROM delivery_events").fetchone()
+    assert (event["event"], event["provider"], event["sent_mail_id"]) == (
+        "complained",
+        "arf",
+        sent_id,
+    )
