@@ -112,3 +112,40 @@ def parse_report(report: Message) -> list[DsnRecipient]:
         b for b in blocks if b.get("Action") is not None or b.get("Final-Recipient") is not None
     ]
     return [_recipient(block, original, mta) for block in recipients]
+
+
+@dataclass(frozen=True)
+class TextBounce:
+    """What a free-form bounce (qmail, old Exchange) gives away: our mail it returns."""
+
+    original_message_id: str
+    status: str | None
+    diagnostic: str | None
+
+    @property
+    def event(self) -> str:
+        return "failed_temporary" if (self.status or "").startswith("4") else "failed_permanent"
+
+
+def find_text_bounce(raw: bytes, domain: str) -> TextBounce | None:
+    """Our own Message-ID quoted in a bounce that is not RFC 3464, with the first
+    enhanced status code and its line; ``None`` when none of our mail is quoted."""
+    if not domain:
+        return None
+    quoted = re.search(
+        rb"^\s*>?\s*Message-ID:\s*(<[^<>\s]+@" + re.escape(domain.encode()) + rb">)",
+        raw,
+        re.IGNORECASE | re.MULTILINE,
+    )
+    if quoted is None:
+        return None
+    text = raw.decode("utf-8", "replace")
+    code = STATUS_CODE.search(text)
+    line = None
+    if code is not None:
+        start = text.rfind("\n", 0, code.start()) + 1
+        end = text.find("\n", code.end())
+        line = clean(" ".join(text[start : end if end >= 0 else None].split()))[:300]
+    return TextBounce(
+        quoted.group(1).decode("ascii", "replace"), code.group(0) if code else None, line
+    )

@@ -29,7 +29,8 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue | Stop:
         for s in autoreply.signals(facts_of(msg), ctx.settings.message_id_domain)
     ]
     if hits:
-        return Stop("filtered", hits[0]["rule"], {"verdict": "filtered", "hits": hits})
+        bounce = check_text_bounce(conn, msg, hits, ctx.settings.message_id_domain)
+        return bounce or Stop("filtered", hits[0]["rule"], {"verdict": "filtered", "hits": hits})
     return check_flood(msg, org_rules)
 
 
@@ -99,6 +100,31 @@ def record_complaint(conn: Connection, msg: Message, original: str | None) -> di
         "original_message_id": original,
         "delivery_event_id": event_id,
     }
+
+
+def check_text_bounce(conn: Connection, msg: Message, hits: list[dict], domain: str) -> Stop | None:
+    """A bounce daemon's free-form report quoting one of our Message-IDs still becomes a
+    delivery event on that sent mail."""
+    if not {"daemon_sender", "null_sender"} & {hit["rule"] for hit in hits}:
+        return None
+    found = bounces.find_text_bounce(blobs.get(conn, msg.raw_sha256), domain)
+    if found is None:
+        return None
+    event = deliveries.DeliveryEvent(
+        event=found.event,
+        provider="dsn",
+        provider_event_id=f"{msg.id}:text",
+        message_id=found.original_message_id,
+        status_code=found.status,
+        diagnostic=found.diagnostic,
+        occurred_at=msg.sent_at,
+        payload={"format": "text"},
+        source_message_id=msg.id,
+    )
+    event_id = deliveries.record(conn, msg.org_id, event)
+    recorded = {**vars(found), "event": found.event, "delivery_event_id": event_id}
+    evidence = {"verdict": "filtered", "format": "text", "recipients": [recorded], "hits": hits}
+    return Stop("filtered", "bounce", evidence)
 
 
 def record_bounce(conn: Connection, msg: Message, index: int, dsn: bounces.DsnRecipient) -> dict:

@@ -225,3 +225,25 @@ def test_an_abuse_report_becomes_a_complaint_on_the_sent_mail(pool, conn, mailbo
         "arf",
         sent_id,
     )
+
+
+def test_a_free_form_bounce_quoting_our_mail_still_becomes_a_delivery_event(
+    pool, conn, mailbox, org
+):
+    sent_id = _sent_mail(conn, org, "<auto-reply-3@intake.local>")
+    row = _run(pool, conn, mailbox, (DATA / "bounce-plain-text-qmail.eml").read_bytes())
+    assert (row["state"], row["analysis"]["filter"]["reason"]) == ("filtered", "bounce")
+    event = conn.execute("SELECT * FROM delivery_events").fetchone()
+    assert (event["event"], event["sent_mail_id"], event["status_code"]) == (
+        "failed_permanent",
+        sent_id,
+        "5.1.1",
+    )
+    assert event["diagnostic"].startswith("Remote host said: 550 5.1.1")
+
+
+def test_a_daemon_mail_quoting_no_mail_of_ours_is_only_filtered(pool, conn, mailbox):
+    raw = (DATA / "bounce-plain-text-qmail.eml").read_bytes().replace(b"@intake.local", b"@x.org")
+    row = _run(pool, conn, mailbox, raw)
+    assert row["analysis"]["filter"]["reason"] == "daemon_sender"
+    assert conn.execute("SELECT count(*) AS n FROM delivery_events").fetchone()["n"] == 0
