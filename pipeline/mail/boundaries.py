@@ -58,5 +58,8 @@ def repair(raw: bytes, msg: EmailMessage) -> EmailMessage | None:
     head, replaced = CONTENT_TYPE_HEADER.subn(lambda _: header, head, count=1)
     if not replaced:
         return None
-    fixed = email.message_from_bytes(head + body, policy=policy.default)
+    try:
+        fixed = email.message_from_bytes(head + body, policy=policy.default)
+    except (ValueError, TypeError, LookupError, IndexError, AttributeError):
+        return None
     return fixed if fixed.is_multipart() else None  # type: ignore[return-value]

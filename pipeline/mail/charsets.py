@@ -52,7 +52,7 @@ def normalize(name: str | None) -> str | None:
     label = ALIASES.get(label, label)
     try:
         info = codecs.lookup(label)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the label
         return None
     # base64, zlib, rot13… are codecs too, but not text encodings.
     return info.name if getattr(info, "_is_text_encoding", True) else None
@@ -61,6 +61,7 @@ def normalize(name: str | None) -> str | None:
 def decode_bytes(data: bytes, declared: str | None) -> Decoded:
     """Decode ``data``: declared charset, then UTF-8, cp1252, latin-1; never raises."""
     first = normalize(declared)
+    declared = clean(declared)[:60] if declared else declared  # it is recorded as evidence
     for charset in (first, *FALLBACK_CHARSETS):
         if charset is None:
             continue

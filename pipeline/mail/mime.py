@@ -62,12 +62,34 @@ def _defects(msg: Message) -> list[str]:
     return names
 
 
+PARSE_ERRORS = (ValueError, TypeError, LookupError, IndexError, AttributeError)
+
+
+def _tolerant_parse(raw: bytes) -> tuple[EmailMessage, dict[str, Any]]:
+    """``policy.default`` first. It parses some headers while feeding and trips on odd bytes
+    (a NUL in an RFC 2231 charset raises ValueError), so then the legacy policy, which reads
+    headers lazily, and last the same bytes without their NULs, which no header may hold."""
+    attempts = (
+        (raw, policy.default, {}),
+        (raw, policy.compat32, {"policy": "compat32"}),
+        (raw.replace(b"\x00", b""), policy.default, {"nul_bytes_removed": True}),
+    )
+    for index, (data, chosen, notes) in enumerate(attempts):
+        try:
+            return email.message_from_bytes(data, policy=chosen), dict(notes)  # type: ignore[return-value]
+        except PARSE_ERRORS:
+            if index == len(attempts) - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def read_message(raw: bytes) -> tuple[EmailMessage, dict[str, Any]]:
     """The parsed tree of ``raw`` (a lost boundary repaired) and notes on what was done."""
     if not raw.strip():
         raise UnparseableMail("empty message")
-    msg = parse_bytes(raw)
-    notes: dict[str, Any] = {} if msg.keys() else {"no_header_fields": True}
+    msg, notes = _tolerant_parse(raw)
+    if not msg.keys():
+        notes["no_header_fields"] = True
     repaired = boundaries.repair(raw, msg)
     if repaired is not None:
         msg, notes["boundary_repaired"] = repaired, True

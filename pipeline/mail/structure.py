@@ -7,6 +7,7 @@ is one leaf (its own attachments stay inside it), and depth is bounded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
@@ -14,6 +15,7 @@ from email.message import Message
 from pipeline.mail import tnef
 
 MAX_DEPTH = 60
+MIME_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 
 
 class TooDeep(Exception):
@@ -47,6 +49,13 @@ def disposition(part: Message) -> str | None:
         return None
 
 
+def content_type_of(part: Message) -> str:
+    """The part's type, or ``application/octet-stream`` when it is not a valid token
+    (bytes such as NUL in a type would not even be storable)."""
+    value = part.get_content_type()
+    return value if MIME_TYPE.match(value) else "application/octet-stream"
+
+
 def classify(part: Message, content_type: str, filename: str | None, placement: str | None) -> str:
     """What a leaf is for: a body (``plain``/``html``), ``nested`` mail, ``tnef`` or an
     ``attachment``."""
@@ -67,7 +76,7 @@ def leaves(msg: Message, parent: str = "", depth: int = 0) -> Iterator[Leaf]:
     """Every leaf of ``msg`` in order; raises ``TooDeep`` past ``MAX_DEPTH`` levels."""
     if depth > MAX_DEPTH:
         raise TooDeep(f"MIME parts nested more than {MAX_DEPTH} levels")
-    content_type = msg.get_content_type()
+    content_type = content_type_of(msg)
     if content_type.startswith("multipart/") and msg.is_multipart():
         for child in msg.get_payload():
             if isinstance(child, Message):

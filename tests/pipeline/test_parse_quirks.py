@@ -137,6 +137,15 @@ def test_nul_bytes_never_reach_postgresql(pool, conn, mailbox):
     assert row["body_text"].strip() == "line one continues"
 
 
+def test_a_nul_in_a_parameter_charset_that_breaks_the_stdlib_parser_is_survived(
+    pool, conn, mailbox
+):
+    row = _through_pipeline(pool, conn, mailbox, "nul-in-rfc2231-parameter.eml")
+    assert row["state"] == "done"
+    assert row["body_text"].strip() == "Still readable."
+    assert row["analysis"]["parse"]["nul_bytes_removed"] is True
+
+
 def _new_text(pool, conn, mailbox, name: str) -> tuple[str, str]:
     row = _through_pipeline(pool, conn, mailbox, name)
     return row["new_text"], row["body_text"]
