@@ -4,12 +4,14 @@ from __future__ import annotations
 
 
 def sender_matches(address: str, pattern: str) -> bool:
-    """``pattern`` is an exact address, ``@domain`` (or ``*@domain``), or ``user@*``;
-    all case-insensitive."""
+    """``pattern`` is an exact address, ``@domain`` (or ``*@domain``, or a bare ``domain``
+    as admins often type it), or ``user@*``; all case-insensitive."""
     address, pattern = address.strip().lower(), pattern.strip().lower()
     if not address or not pattern or "@" not in address:
         return False
     local, _, domain = address.rpartition("@")
+    if "@" not in pattern:
+        return domain == pattern
     if pattern.startswith(("@", "*@")):
         return domain == pattern.split("@", 1)[1]
     if pattern.endswith("@*"):

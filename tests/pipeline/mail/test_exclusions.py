@@ -12,6 +12,7 @@ def test_an_at_domain_pattern_matches_that_domain_only():
     assert sender_matches("bob@example.org", "@example.org")
     assert sender_matches("bob@example.org", "*@example.org")
     assert not sender_matches("bob@sub.example.org", "@example.org")
+    assert sender_matches("bob@example.org", "Example.org")  # bare domain
 
 
 def test_a_user_at_star_pattern_matches_that_user_on_any_domain():
