@@ -18,6 +18,7 @@ from pipeline.mail.charsets import decode_bytes
 from pipeline.mail.html_text import html_to_text
 from pipeline.mail.parts import Part, payload_bytes, to_part
 
+HTML_TEXT_LIMIT = 1_000_000
 CID_REFERENCE = re.compile(r"cid:([^\"'\s)>]+)", re.IGNORECASE)
 
 
@@ -124,7 +125,9 @@ def _fill_missing_body(found: Bodies, leaves: list[structure.Leaf], rtf: list[Pa
             found.text, found.html = _nested_body(nested[0].part)
             found.source = "nested_message" if found.text or found.html else "none"
     if found.text is None and found.html is not None:
-        found.text = html_to_text(found.html)
+        if len(found.html) > HTML_TEXT_LIMIT:  # layout of megabytes of markup costs seconds
+            found.notes["html_text_truncated"] = True
+        found.text = html_to_text(found.html[:HTML_TEXT_LIMIT])
         found.source = "html" if found.source == "none" else found.source
     if found.text is None and found.html is None:
         found.parts += rtf  # the only trace of what the sender wrote

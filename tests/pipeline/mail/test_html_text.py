@@ -19,3 +19,13 @@ def test_an_xml_declaration_does_not_break_conversion():
 
 def test_empty_html_gives_empty_text():
     assert html_to_text("  ") == ""
+
+
+def test_megabytes_of_html_are_converted_only_up_to_a_limit():
+    from pipeline.mail.bodies import HTML_TEXT_LIMIT
+    from pipeline.mail.mime import parse
+
+    html = "<p>word</p>" * (HTML_TEXT_LIMIT // 10)
+    parsed = parse(b"From: a@x\r\nContent-Type: text/html\r\n\r\n" + html.encode())
+    assert parsed.notes["html_text_truncated"] is True
+    assert parsed.body_html == html.strip() or len(parsed.body_html) >= HTML_TEXT_LIMIT
