@@ -14,16 +14,16 @@ def _key(namespace: str, stage: str) -> str:
     return f"{namespace}:metrics:stage_seconds:{stage}"
 
 
-def observe_stage(
-    client: redis.Redis, namespace: str, stage: str, seconds: float, ok: bool
+def observe_stages(
+    client: redis.Redis, namespace: str, seconds: dict[str, float], ok: bool
 ) -> None:
-    """Count one run of ``stage`` that took ``seconds`` (one round trip)."""
-    bucket = next((str(b) for b in BUCKETS if seconds <= b), "+Inf")
+    """Count one run of each stage in ``seconds`` (stage → duration), in one round trip."""
     pipe = client.pipeline(transaction=False)
-    key = _key(namespace, stage)
-    pipe.hincrby(key, bucket, 1)
-    pipe.hincrbyfloat(key, "sum", seconds)
-    pipe.hincrby(key, "count" if ok else "errors", 1)
+    for stage, duration in seconds.items():
+        key = _key(namespace, stage)
+        pipe.hincrby(key, next((str(b) for b in BUCKETS if duration <= b), "+Inf"), 1)
+        pipe.hincrbyfloat(key, "sum", duration)
+        pipe.hincrby(key, "count" if ok else "errors", 1)
     pipe.execute()
 
 

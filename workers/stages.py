@@ -14,7 +14,7 @@ import dramatiq
 
 from pipeline import metrics, stages
 from pipeline.errors import PermanentError
-from pipeline.runner import StageResult, run_stage
+from pipeline.runner import run_stage
 from pipeline.stages import Job, actor_name, queue_of
 from workers import runtime
 from workers.broker import broker
@@ -34,34 +34,31 @@ def enqueue(stage: str, message_id: int) -> None:
     ACTORS[stage].send(message_id)
 
 
+def same_queue(current: str, following: str) -> bool:
+    return queue_of(current) == queue_of(following)
+
+
 def advance(stage: str, message_id: int) -> None:
     """Run ``stage`` and the following stages of the same queue, then hand over."""
-    current: str | None = stage
-    while current is not None:
-        result = _timed_run(current, message_id)
-        if result is None:
-            return
-        send_jobs(result.jobs)
-        following = result.next_stage
-        if following is not None and queue_of(following) != queue_of(current):
-            enqueue(following, message_id)
-            return
-        current = following
-
-
-def _timed_run(stage: str, message_id: int) -> StageResult | None:
-    started, ok = time.perf_counter(), False
+    started = time.perf_counter()
     try:
-        result = run_stage(runtime.stage_pool(), stage, message_id, runtime.stage_context())
-        ok = True
-        return result
-    finally:
-        _observe(stage, time.perf_counter() - started, ok)
+        result = run_stage(
+            runtime.stage_pool(), stage, message_id, runtime.stage_context(), same_queue
+        )
+    except Exception:
+        _observe({stage: time.perf_counter() - started}, ok=False)
+        raise
+    if result is None:
+        return
+    _observe(result.seconds, ok=True)
+    send_jobs(result.jobs)
+    if result.next_stage is not None:
+        enqueue(result.next_stage, message_id)
 
 
-def _observe(stage: str, seconds: float, ok: bool) -> None:
+def _observe(seconds: dict[str, float], ok: bool) -> None:
     try:
-        metrics.observe_stage(broker.client, runtime.settings().redis_namespace, stage, seconds, ok)
+        metrics.observe_stages(broker.client, runtime.settings().redis_namespace, seconds, ok)
     except Exception:  # metrics never fail a stage
         log.warning("could not record stage metrics", exc_info=True)
 
