@@ -114,8 +114,11 @@ def _post_pinned(
                 headers={**headers, "Host": parts.netloc.rpartition("@")[2]},
                 extensions=extensions,
             )
-            with client.send(request, stream=True) as response:
+            response = client.send(request, stream=True)
+            try:
                 text = _read_text(response)
+            finally:
+                response.close()
     except httpx.HTTPError as exc:
         elapsed = int((time.monotonic() - started) * 1000)
         return Outcome(Result(False, None, None, elapsed, f"{type(exc).__name__}: {exc}"), True)
