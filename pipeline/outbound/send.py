@@ -34,6 +34,7 @@ from pipeline.store import outbound
 log = logging.getLogger(__name__)
 
 SEND_ACTOR = "send_mail"
+SEND_QUEUE = "outbound"
 KINDS = ("api", "auto_reply", "agent_reply", "notification")
 
 

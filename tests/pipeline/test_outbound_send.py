@@ -350,3 +350,33 @@ def test_worker_records_a_permanent_failure_once(pool, conn, org, settings, smtp
     row = status_of(conn, sent_id)
     assert (row["attempts"], row["error"]) == (1, "554 5.7.1 Rejected")
     assert smtp_sink.messages == []
+
+
+def test_a_web_process_hands_the_send_job_to_the_workers(
+    app, pool, conn, org, settings, smtp_sink, worker
+):
+    relay_to(conn, org.org_id, smtp_sink)
+    sent_id, job = queue(
+        pool, org.org_id, OutboundMail(to=("a@example.org",), subject="x", text="x"), settings
+    )
+    app.extensions["intake_queue"].send_job(job)
+    wait_for(lambda: status_of(conn, sent_id)["status"] == "sent")
+    assert len(smtp_sink.messages) == 1
+
+
+def test_the_scheduler_resends_mail_whose_first_job_was_lost(pool, conn, org, settings, smtp_sink):
+    from workers.scheduler import requeue_lost_mail
+
+    relay_to(conn, org.org_id, smtp_sink)
+    sent_id, _ = queue(
+        pool, org.org_id, OutboundMail(to=("a@example.org",), subject="x", text="x"), settings
+    )
+    found = []
+    assert requeue_lost_mail(pool, settings, found.append) == 0  # its job may still run
+    conn.execute("UPDATE sent_mails SET updated_at = now() - interval '1 hour'")
+    assert requeue_lost_mail(pool, settings, found.append) == 1
+    assert requeue_lost_mail(pool, settings, found.append) == 0  # not again at once
+    deliver(pool, sent_id, settings)
+    conn.execute("UPDATE sent_mails SET updated_at = now() - interval '1 hour'")
+    assert requeue_lost_mail(pool, settings, found.append) == 0  # attempted mail is Dramatiq's
+    assert found == [sent_id]
