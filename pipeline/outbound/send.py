@@ -195,9 +195,14 @@ def deliver(
 def _send(row: dict, config, raw: bytes, settings: Settings) -> relay.Delivery:
     if config is None:
         return relay.Delivery("permanent", "send configuration was deleted")
-    password = (
-        crypto.decrypt(settings.secret_key, config.password_enc) if config.password_enc else None
-    )
+    try:
+        password = (
+            crypto.decrypt(settings.secret_key, config.password_enc)
+            if config.password_enc
+            else None
+        )
+    except ValueError as exc:  # stored under another INTAKE_SECRET_KEY
+        return relay.Delivery("permanent", str(exc))
     target = relay.Relay(
         host=config.host,
         port=config.port,

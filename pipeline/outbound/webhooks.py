@@ -78,21 +78,26 @@ def post(attempt: Attempt, settings: Settings) -> Outcome:
         "X-Intake-Event": attempt.event_type,
         "X-Intake-Delivery": str(attempt.id),
     }
-    if attempt.secret_enc:
-        secret = crypto.decrypt(settings.secret_key, attempt.secret_enc)
-        headers[SIGNATURE_HEADER] = sign(secret, int(time.time()), body)
     try:
+        if attempt.secret_enc:
+            secret = crypto.decrypt(settings.secret_key, attempt.secret_enc)
+            headers[SIGNATURE_HEADER] = sign(secret, int(time.time()), body)
         address = resolve_checked(*_host_port(attempt.url), settings.fetch_allow_private, "url")
-    except InputError as exc:
-        return Outcome(Result(False, None, None, None, exc.message), retryable=False)
+    except (InputError, ValueError) as exc:  # refused URL, or a secret of another key
+        return Outcome(Result(False, None, None, None, str(exc)), retryable=False)
     return _post_pinned(attempt.url, address, body, headers, settings.webhook_timeout_seconds)
 
 
 def _host_port(url: str) -> tuple[str, int]:
+    """Raises ``InputError`` for anything but an http(s) URL with a host and a valid port."""
     parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise InputError("webhook URL has an invalid port", "url", 422) from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InputError("webhook URL must be http or https with a host", "url", 422)
-    return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
 def _post_pinned(
@@ -120,7 +125,7 @@ def _post_pinned(
                 text = _read_text(response)
             finally:
                 response.close()
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         elapsed = int((time.monotonic() - started) * 1000)
         return Outcome(Result(False, None, None, elapsed, f"{type(exc).__name__}: {exc}"), True)
     elapsed = int((time.monotonic() - started) * 1000)

@@ -54,6 +54,8 @@ def test_the_list_shows_counters_and_the_supported_events(client, org):
         ({"events": []}, "events"),
         ({"url": "ftp://hooks.example.net/x"}, "url"),
         ({"url": ""}, "url"),
+        ({"url": "https://hooks.example.net:99999/x"}, "url"),
+        ({"url": "https:///no-host"}, "url"),
         ({"secret": "short"}, "secret"),
         ({"is_active": "maybe"}, "is_active"),
     ],

@@ -72,6 +72,10 @@ def check_url(url: str, settings: Settings) -> str:
         raise InputError("url must be an https URL", "url", 422)
     if not parts.hostname:
         raise InputError("url must name a host", "url", 422)
+    try:
+        parts.port  # noqa: B018  (raises for a port out of range)
+    except ValueError:
+        raise InputError("url has an invalid port", "url", 422) from None
     if not settings.fetch_allow_private and _is_private_literal(parts.hostname):
         raise InputError("url must not point to a private address", "url", 422)
     return url.strip()
