@@ -174,3 +174,29 @@ def test_the_ticket_stage_returns_the_send_job_for_after_commit(
     result = run_stage(pool, "ticket", message_id, ctx)
     [reply] = auto_replies(conn)
     assert [(j.actor, j.args) for j in result.jobs] == [("send_mail", (reply["id"],))]
+
+
+def test_concurrent_tickets_from_one_sender_reserve_one_auto_reply(pool, org):
+    import threading
+
+    first_reserved = threading.Event()
+    results = {}
+
+    def first():
+        with pool.connection() as c, c.transaction():
+            results["first"] = outbound.claim_auto_reply_slot(c, org.org_id, "ivy@example.org", 60)
+            first_reserved.set()
+            second_thread.join(timeout=0.5)  # the second waits on our row lock meanwhile
+
+    def second():
+        first_reserved.wait()
+        with pool.connection() as c, c.transaction():
+            results["second"] = outbound.claim_auto_reply_slot(c, org.org_id, "Ivy@Example.org", 60)
+
+    second_thread = threading.Thread(target=second)
+    first_thread = threading.Thread(target=first)
+    second_thread.start()
+    first_thread.start()
+    first_thread.join()
+    second_thread.join()
+    assert results == {"first": True, "second": False}

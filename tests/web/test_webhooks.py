@@ -56,6 +56,7 @@ def test_the_list_shows_counters_and_the_supported_events(client, org):
         ({"url": ""}, "url"),
         ({"url": "https://hooks.example.net:99999/x"}, "url"),
         ({"url": "https:///no-host"}, "url"),
+        ({"url": "https://hooks.example.net/a\u0000b"}, "url"),
         ({"secret": "short"}, "secret"),
         ({"is_active": "maybe"}, "is_active"),
     ],
@@ -111,6 +112,9 @@ def test_delete_removes_the_subscription(client, org):
     assert client.delete(f"/api/webhooks/{hook['id']}", headers=org.headers).status_code == 200
     assert client.get(f"/api/webhooks/{hook['id']}", headers=org.headers).status_code == 404
     assert client.delete(f"/api/webhooks/{hook['id']}", headers=org.headers).status_code == 404
+    huge = "/api/webhooks/99999999999999999999"
+    assert client.get(huge, headers=org.headers).status_code == 404
+    assert client.delete(huge, headers=org.headers).status_code == 404
 
 
 def test_the_test_endpoint_really_delivers_a_signed_event(client, org, conn, http_receiver):

@@ -42,6 +42,7 @@ SUPPORTED_EVENTS = (
     "delivery.failed_permanent",
     "delivery.failed_temporary",
 )
+MAX_ID = 2**63 - 1  # bigint: a larger id in the path cannot exist
 EventType = Literal[SUPPORTED_EVENTS]  # type: ignore[valid-type]
 
 
@@ -66,6 +67,8 @@ def _settings() -> Settings:
 def check_url(url: str, settings: Settings) -> str:
     """https (http only where allowed), a host, and no literal private address unless
     allowed; names are resolved and checked again at each delivery."""
+    if any(ord(char) < 33 or ord(char) == 127 for char in url.strip()):
+        raise InputError("url must not contain spaces or control characters", "url", 422)
     parts = urlsplit(url.strip())
     allow_http = settings.webhook_allow_http or settings.fetch_allow_private
     if parts.scheme != "https" and not (allow_http and parts.scheme == "http"):
@@ -111,7 +114,7 @@ def serialize(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _found(webhook_id: int) -> dict[str, Any]:
-    row = webhooks.get(get_conn(), g.org_id, webhook_id)
+    row = webhooks.get(get_conn(), g.org_id, webhook_id) if webhook_id <= MAX_ID else None
     if row is None:
         raise NotFound("Webhook not found")
     return row
@@ -175,7 +178,7 @@ def update_webhook(webhook_id: int, json: WebhookUpdate):
 @require("write")
 @spec.validate(tags=["webhooks"])
 def delete_webhook(webhook_id: int):
-    if not webhooks.delete(get_conn(), g.org_id, webhook_id):
+    if webhook_id > MAX_ID or not webhooks.delete(get_conn(), g.org_id, webhook_id):
         raise NotFound("Webhook not found")
     return ok({"id": webhook_id, "message": "Webhook deleted"})
 
