@@ -7,6 +7,7 @@ the connection is pinned to the checked address while TLS still verifies the hos
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -65,12 +66,13 @@ def send(relay: Relay, sender: str, recipients: list[str], raw: bytes) -> Delive
     try:
         address = resolve_checked(relay.host, relay.port, relay.allow_private, "host")
     except InputError as exc:
-        return Delivery("permanent", exc.message)
+        # A name that does not resolve may be a resolver hiccup; a refused address is not.
+        outcome = "temporary" if exc.message.startswith("cannot resolve") else "permanent"
+        return Delivery(outcome, exc.message)
     smtp = _client(relay, address)
     try:
-        with smtp:
-            _open(smtp, relay)
-            refused = smtp.sendmail(sender, recipients, raw)
+        _open(smtp, relay)
+        refused = smtp.sendmail(sender, recipients, raw)
     except smtplib.SMTPResponseException as exc:
         return _classify(exc.smtp_code, _text(exc.smtp_error))
     except smtplib.SMTPRecipientsRefused as exc:
@@ -79,7 +81,16 @@ def send(relay: Relay, sender: str, recipients: list[str], raw: bytes) -> Delive
         return Delivery("permanent", f"relay does not support: {exc}")
     except (smtplib.SMTPException, OSError) as exc:
         return Delivery("temporary", f"{type(exc).__name__}: {exc}")
+    finally:
+        _close(smtp)
     return Delivery("sent", _accepted_reply(smtp, refused))
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    """QUIT politely; once DATA was accepted, nothing said after it may count as failure."""
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        smtp.quit()
+    smtp.close()
 
 
 def _client(relay: Relay, address: str) -> PinnedSMTP | PinnedSMTPSSL:

@@ -84,7 +84,9 @@ def post(attempt: Attempt, settings: Settings) -> Outcome:
             headers[SIGNATURE_HEADER] = sign(secret, int(time.time()), body)
         address = resolve_checked(*_host_port(attempt.url), settings.fetch_allow_private, "url")
     except (InputError, ValueError) as exc:  # refused URL, or a secret of another key
-        return Outcome(Result(False, None, None, None, str(exc)), retryable=False)
+        # A name that does not resolve may be a resolver hiccup: worth another attempt.
+        retryable = str(exc).startswith("cannot resolve")
+        return Outcome(Result(False, None, None, None, str(exc)), retryable=retryable)
     return _post_pinned(attempt.url, address, body, headers, settings.webhook_timeout_seconds)
 
 

@@ -380,3 +380,21 @@ def test_the_scheduler_resends_mail_whose_first_job_was_lost(pool, conn, org, se
     conn.execute("UPDATE sent_mails SET updated_at = now() - interval '1 hour'")
     assert requeue_lost_mail(pool, settings, found.append) == 0  # attempted mail is Dramatiq's
     assert found == [sent_id]
+
+
+def test_a_relay_name_that_does_not_resolve_is_retried_not_failed(pool, conn, org, settings):
+    outbound.create_config(
+        conn,
+        org.org_id,
+        name="typo",
+        host="relay.nonexistent.invalid",
+        port=25,
+        tls_mode="none",
+        from_email="support@example.com",
+        is_default=True,
+    )
+    sent_id, _ = queue(
+        pool, org.org_id, OutboundMail(to=("a@example.org",), subject="x", text="x"), settings
+    )
+    assert deliver(pool, sent_id, settings).status == "queued"
+    assert "cannot resolve" in status_of(conn, sent_id)["error"]

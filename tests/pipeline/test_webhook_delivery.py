@@ -246,3 +246,17 @@ def _make_due(conn):
         """UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 second'
            WHERE status IN ('pending', 'delivering')"""
     )
+
+
+def test_a_receiver_name_that_does_not_resolve_is_retried(pool, conn, org, settings):
+    webhooks.create(
+        conn,
+        org.org_id,
+        "https://hooks.nonexistent.invalid/in",
+        ["email.received"],
+        crypto.encrypt(settings.secret_key, SECRET),
+        True,
+    )
+    [delivery_id] = raise_event(pool, org.org_id)
+    assert "cannot resolve" in deliver(pool, delivery_id, settings).error
+    assert [a["status"] for a in attempts(conn)] == ["failed", "pending"]
