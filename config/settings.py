@@ -30,6 +30,13 @@ class Settings:
     message_id_domain: str = "intake.local"
     fetch_allow_private: bool = False
     var_dir: str = "var"
+    outbound_timeout_seconds: float = 30.0
+    webhook_allow_http: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 12
+    webhook_retry_base_seconds: float = 45.0
+    webhook_retry_interval_seconds: float = 10.0
+    webhook_disable_after: int = 100
 
     def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with ``changes`` applied (tests build their own settings this way)."""
@@ -67,4 +74,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         message_id_domain=env.get("INTAKE_MESSAGE_ID_DOMAIN", "intake.local"),
         fetch_allow_private=_flag(env.get("INTAKE_FETCH_ALLOW_PRIVATE")),
         var_dir=env.get("INTAKE_VAR_DIR", "var"),
+        outbound_timeout_seconds=float(env.get("INTAKE_OUTBOUND_TIMEOUT_SECONDS", "30")),
+        webhook_allow_http=_flag(env.get("INTAKE_WEBHOOK_ALLOW_HTTP")),
+        webhook_timeout_seconds=float(env.get("INTAKE_WEBHOOK_TIMEOUT_SECONDS", "10")),
+        webhook_max_attempts=int(env.get("INTAKE_WEBHOOK_MAX_ATTEMPTS", "12")),
+        webhook_retry_base_seconds=float(env.get("INTAKE_WEBHOOK_RETRY_BASE_SECONDS", "45")),
+        webhook_retry_interval_seconds=float(
+            env.get("INTAKE_WEBHOOK_RETRY_INTERVAL_SECONDS", "10")
+        ),
+        webhook_disable_after=int(env.get("INTAKE_WEBHOOK_DISABLE_AFTER", "100")),
     )
