@@ -30,6 +30,8 @@ class Settings:
     message_id_domain: str = "intake.local"
     fetch_allow_private: bool = False
     var_dir: str = "var"
+    phone_region: str = "FR"
+    ffmpeg: str = ""
 
     def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with ``changes`` applied (tests build their own settings this way)."""
@@ -67,4 +69,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         message_id_domain=env.get("INTAKE_MESSAGE_ID_DOMAIN", "intake.local"),
         fetch_allow_private=_flag(env.get("INTAKE_FETCH_ALLOW_PRIVATE")),
         var_dir=env.get("INTAKE_VAR_DIR", "var"),
+        phone_region=env.get("INTAKE_PHONE_REGION", "FR"),
+        ffmpeg=env.get("INTAKE_FFMPEG", ""),
     )

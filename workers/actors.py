@@ -1,4 +1,5 @@
 """Every actor module, for the ``dramatiq workers.actors`` command line."""
 
 from workers import broker as broker
+from workers import media as media
 from workers import stages as stages

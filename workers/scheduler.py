@@ -53,6 +53,7 @@ class Periodic:
 
 def periodic_tasks(settings: Settings) -> list[Periodic]:
     """Everything the scheduler does; later channels add their polls here."""
+    from workers.media import requeue_lost_audio
     from workers.stages import enqueue
 
     return [
@@ -60,6 +61,11 @@ def periodic_tasks(settings: Settings) -> list[Periodic]:
             "sweep",
             settings.sweep_interval_seconds,
             lambda: sweep(runtime.pool(), settings, enqueue),
+        ),
+        Periodic(
+            "voicemail-audio",
+            settings.sweep_interval_seconds,
+            lambda: requeue_lost_audio(runtime.pool(), settings),
         ),
     ]
 
