@@ -32,6 +32,13 @@ class Settings:
     var_dir: str = "var"
     phone_region: str = "FR"
     ffmpeg: str = ""
+    outbound_timeout_seconds: float = 30.0
+    webhook_allow_http: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 12
+    webhook_retry_base_seconds: float = 45.0
+    webhook_retry_interval_seconds: float = 10.0
+    webhook_disable_after: int = 100
 
     def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with ``changes`` applied (tests build their own settings this way)."""
@@ -71,4 +78,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         var_dir=env.get("INTAKE_VAR_DIR", "var"),
         phone_region=env.get("INTAKE_PHONE_REGION", "FR"),
         ffmpeg=env.get("INTAKE_FFMPEG", ""),
+        outbound_timeout_seconds=float(env.get("INTAKE_OUTBOUND_TIMEOUT_SECONDS", "30")),
+        webhook_allow_http=_flag(env.get("INTAKE_WEBHOOK_ALLOW_HTTP")),
+        webhook_timeout_seconds=float(env.get("INTAKE_WEBHOOK_TIMEOUT_SECONDS", "10")),
+        webhook_max_attempts=int(env.get("INTAKE_WEBHOOK_MAX_ATTEMPTS", "12")),
+        webhook_retry_base_seconds=float(env.get("INTAKE_WEBHOOK_RETRY_BASE_SECONDS", "45")),
+        webhook_retry_interval_seconds=float(
+            env.get("INTAKE_WEBHOOK_RETRY_INTERVAL_SECONDS", "10")
+        ),
+        webhook_disable_after=int(env.get("INTAKE_WEBHOOK_DISABLE_AFTER", "100")),
     )

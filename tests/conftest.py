@@ -196,3 +196,26 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP relay stand-in (aiosmtpd) that records what it accepts."""
+    from tests.sinks import SmtpSink
+
+    sink = SmtpSink(free_port())
+    sink.controller.start()
+    yield sink
+    sink.controller.stop()
+
+
+@pytest.fixture
+def http_receiver():
+    """A real HTTP server in a thread that records webhook POSTs and checks signatures."""
+    from tests.sinks import HttpReceiver
+
+    receiver = HttpReceiver()
+    receiver.thread.start()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()

@@ -63,3 +63,47 @@ def test_key_create_refuses_unknown_scopes():
     )
     assert result.returncode != 0
     assert "unknown scopes: root" in result.stderr
+
+
+def test_sendconfig_create_stores_the_relay_with_its_password_encrypted(conn, settings):
+    from pipeline import crypto
+
+    org = json.loads(intake("org", "create", "Acme"))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workers.cli",
+            "sendconfig",
+            "create",
+            "--org",
+            org["id"],
+            "--host",
+            "smtp.example.net",
+            "--port",
+            "465",
+            "--tls",
+            "ssl",
+            "--username",
+            "relay",
+            "--password-stdin",
+            "--from-email",
+            "support@acme.test",
+            "--default",
+        ],
+        input="hunter2-secret\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["has_password"] is True and "hunter2" not in result.stdout
+    row = conn.execute("SELECT * FROM send_configs WHERE id = %s", (shown["id"],)).fetchone()
+    assert (row["host"], row["port"], row["tls_mode"], row["is_default"]) == (
+        "smtp.example.net",
+        465,
+        "ssl",
+        True,
+    )
+    assert crypto.decrypt(settings.secret_key, row["password_enc"]) == "hunter2-secret"

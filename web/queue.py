@@ -6,7 +6,13 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
 from config import Settings
-from pipeline.stages import actor_name, queue_of
+from pipeline.events import DELIVER_ACTOR
+from pipeline.outbound.send import SEND_ACTOR, SEND_QUEUE
+from pipeline.outbound.webhooks import WEBHOOK_QUEUE
+from pipeline.stages import Job, actor_name, queue_of
+
+# The queue of each actor a web view may hand a ``Job`` to (stage actors are derived).
+JOB_QUEUES = {SEND_ACTOR: SEND_QUEUE, DELIVER_ACTOR: WEBHOOK_QUEUE}
 
 
 class JobQueue:
@@ -29,6 +35,10 @@ class JobQueue:
                 options={},
             )
         )
+
+    def send_job(self, job: Job) -> None:
+        """Enqueue a ``Job`` returned by a pipeline function (after the request commits)."""
+        self.send(job.actor, JOB_QUEUES[job.actor], *job.args)
 
     def start_stage(self, stage: str, message_id: int) -> None:
         self.send(actor_name(stage), queue_of(stage), message_id)

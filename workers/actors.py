@@ -2,4 +2,6 @@
 
 from workers import broker as broker
 from workers import media as media
+from workers import outbound as outbound
 from workers import stages as stages
+from workers import webhooks as webhooks

@@ -15,9 +15,10 @@ from pathlib import Path
 from uuid import UUID
 
 from config import Settings, embedded, load_settings
+from pipeline import crypto
 from pipeline.db import connect
 from pipeline.migrate import migrate
-from pipeline.store import keys, mailboxes
+from pipeline.store import keys, mailboxes, outbound
 
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 
@@ -70,6 +71,37 @@ def cmd_mailbox_create(args: argparse.Namespace) -> None:
     with connect(_settings().database_url) as conn:
         box = mailboxes.create(conn, args.org, args.address, args.name)
     _print({"id": box.id, "org_id": str(box.org_id), "address": box.address, "name": box.name})
+
+
+def cmd_sendconfig_create(args: argparse.Namespace) -> None:
+    """Register an SMTP relay; the password is read from stdin so it stays out of ``ps``."""
+    settings = _settings()
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    with connect(settings.database_url) as conn:
+        config = outbound.create_config(
+            conn,
+            args.org,
+            name=args.name or args.host,
+            host=args.host,
+            port=args.port,
+            tls_mode=args.tls,
+            from_email=args.from_email,
+            from_name=args.from_name,
+            username=args.username,
+            password_enc=crypto.encrypt(settings.secret_key, password) if password else None,
+            is_default=args.default,
+        )
+    _print(
+        {
+            "id": config.id,
+            "host": config.host,
+            "port": config.port,
+            "tls_mode": config.tls_mode,
+            "from_email": config.from_email,
+            "is_default": config.is_default,
+            "has_password": config.password_enc is not None,
+        }
+    )
 
 
 def cmd_up(args: argparse.Namespace) -> None:
@@ -136,6 +168,22 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--address", required=True)
     create.add_argument("--name")
     create.set_defaults(func=cmd_mailbox_create)
+
+    sendconfig = sub.add_parser("sendconfig").add_subparsers(dest="action", required=True)
+    create = sendconfig.add_parser("create", help="register an SMTP relay for outbound mail")
+    create.add_argument("--org", required=True, type=UUID)
+    create.add_argument("--host", required=True)
+    create.add_argument("--port", type=int, default=587)
+    create.add_argument("--tls", choices=outbound.TLS_MODES, default="starttls")
+    create.add_argument("--username")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    create.add_argument("--from-email", required=True)
+    create.add_argument("--from-name")
+    create.add_argument("--name")
+    create.add_argument("--default", action="store_true", help="use it when no config_id is given")
+    create.set_defaults(func=cmd_sendconfig_create)
     return parser
 
 

@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool
 
 from config import Settings
 from config.logging import setup_logging
-from pipeline.store import messages
+from pipeline.store import messages, outbound, webhooks
 from workers import runtime
 
 log = logging.getLogger(__name__)
@@ -51,10 +51,32 @@ class Periodic:
     run: Callable[[], object]
 
 
+def requeue_webhook_attempts(pool: ConnectionPool, settings: Settings, send) -> int:
+    """Hand due webhook attempts (retries, lost first jobs, expired leases) to the workers."""
+    with pool.connection() as conn, conn.transaction():
+        due = webhooks.due(
+            conn, requeue_after_seconds=max(60.0, settings.webhook_timeout_seconds * 3)
+        )
+    for delivery_id in due:
+        send(delivery_id)
+    return len(due)
+
+
+def requeue_lost_mail(pool: ConnectionPool, settings: Settings, send) -> int:
+    """Enqueue again queued mail whose first send job never ran (crash before enqueue)."""
+    with pool.connection() as conn, conn.transaction():
+        lost = outbound.never_attempted(conn, settings.sweep_after_seconds)
+    for sent_mail_id in lost:
+        send(sent_mail_id)
+    return len(lost)
+
+
 def periodic_tasks(settings: Settings) -> list[Periodic]:
     """Everything the scheduler does; later channels add their polls here."""
     from workers.media import requeue_lost_audio
+    from workers.outbound import send_mail
     from workers.stages import enqueue
+    from workers.webhooks import deliver_webhook
 
     return [
         Periodic(
@@ -63,9 +85,19 @@ def periodic_tasks(settings: Settings) -> list[Periodic]:
             lambda: sweep(runtime.pool(), settings, enqueue),
         ),
         Periodic(
-            "voicemail-audio",
+            "voicemail_audio",
             settings.sweep_interval_seconds,
             lambda: requeue_lost_audio(runtime.pool(), settings),
+        ),
+        Periodic(
+            "webhook_retries",
+            settings.webhook_retry_interval_seconds,
+            lambda: requeue_webhook_attempts(runtime.pool(), settings, deliver_webhook.send),
+        ),
+        Periodic(
+            "lost_mail",
+            settings.sweep_interval_seconds,
+            lambda: requeue_lost_mail(runtime.pool(), settings, send_mail.send),
         ),
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.db import Connection
+from pipeline.outbound.auto_reply import plan_auto_reply
 from pipeline.records import Message
 from pipeline.stages import Continue, StageContext
 from pipeline.store import attachments, contacts, messages, tickets
@@ -16,7 +17,7 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
     match = tickets.find_by_message_ids(conn, msg.org_id, thread_ids(msg))
     if match is not None:
         return add_reply(conn, msg, match["id"], evidence={"matched": match["matched"]})
-    return open_ticket(conn, msg)
+    return open_ticket(conn, msg, ctx)
 
 
 def thread_ids(msg: Message) -> list[str]:
@@ -25,7 +26,7 @@ def thread_ids(msg: Message) -> list[str]:
     return ids + [ref for ref in reversed(msg.references) if ref not in ids]
 
 
-def open_ticket(conn: Connection, msg: Message) -> Continue:
+def open_ticket(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
     contact_id = _contact(conn, msg)
     ticket_id = tickets.create(
         conn,
@@ -41,7 +42,8 @@ def open_ticket(conn: Connection, msg: Message) -> Continue:
         ).fetchone()["id"]
     _link(conn, msg, ticket_id, contact_id)
     tickets.track(conn, msg.org_id, ticket_id, "created", message_id=msg.id)
-    return Continue({"action": "created", "ticket_id": ticket_id})
+    jobs = plan_auto_reply(conn, msg, ticket_id, ctx)
+    return Continue({"action": "created", "ticket_id": ticket_id}, jobs=jobs)
 
 
 def add_reply(conn: Connection, msg: Message, ticket_id: int, evidence: dict) -> Continue:

@@ -1,0 +1,1 @@
+"""What Intake sends: mail through an SMTP relay, and signed webhook deliveries."""

@@ -1,0 +1,103 @@
+"""The organization's optional auto-reply to mail that opened a new ticket.
+
+At most once per sender per ``auto_reply_window_seconds`` (enforced in the database, see
+``store.outbound.claim_auto_reply_slot``), never to automatic mail (RFC 3834 §2: a
+responder must not answer ``Auto-Submitted`` mail, lists or bulk), never to a null return
+path or a system address, never to Intake's own mailboxes. The filter stage keeps
+filtered mail from ever reaching the ticket stage; these checks are the responder's own,
+because a loop between two auto-responders is the one mistake it must not make.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pipeline.db import Connection
+from pipeline.outbound.send import OutboundMail, queue_mail
+from pipeline.records import Message
+from pipeline.stages import Job, StageContext
+from pipeline.store import outbound
+
+log = logging.getLogger(__name__)
+
+AUTOMATIC_HEADERS = ("x-autoreply", "x-autorespond", "list-id", "list-unsubscribe", "x-loop")
+BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
+SYSTEM_LOCAL_PARTS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply")
+
+
+def plan_auto_reply(
+    conn: Connection, msg: Message, ticket_id: int, ctx: StageContext
+) -> tuple[Job, ...]:
+    """Queue the auto-reply for new ticket ``ticket_id`` opened by ``msg`` if the organization
+    wants one and the sender may get one; return the send job (or nothing)."""
+    org = conn.execute(
+        """SELECT auto_reply_enabled, auto_reply_subject, auto_reply_body,
+                  auto_reply_window_seconds FROM organizations WHERE id = %s""",
+        (msg.org_id,),
+    ).fetchone()
+    if org is None or not org["auto_reply_enabled"]:
+        return ()
+    recipient = reply_recipient(msg)
+    if recipient is None or is_automatic(msg) or _is_own_address(conn, msg, recipient, ctx):
+        return ()
+    if outbound.find_config(conn, msg.org_id, None) is None:
+        log.warning("auto-reply skipped, no send configuration org=%s", msg.org_id)
+        return ()
+    if not outbound.claim_auto_reply_slot(
+        conn, msg.org_id, recipient, org["auto_reply_window_seconds"]
+    ):
+        return ()
+    _, job = queue_mail(conn, msg.org_id, _mail(conn, msg, ticket_id, recipient, org), ctx.settings)
+    return (job,)
+
+
+def reply_recipient(msg: Message) -> str | None:
+    """Where an answer goes (Reply-To, else From); ``None`` for a null return path."""
+    if msg.envelope_from is not None and msg.envelope_from.strip() in {"", "<>"}:
+        return None
+    address = (msg.reply_to or msg.from_address or "").strip()
+    return address.lower() if "@" in address else None
+
+
+def is_automatic(msg: Message) -> bool:
+    """Mail a responder must not answer: RFC 3834 ``Auto-Submitted`` other than ``no``,
+    the de-facto auto-reply and list headers, bulk precedence, system senders."""
+    auto_submitted = (msg.header("Auto-Submitted") or "no").strip().lower()
+    if not auto_submitted.startswith("no"):
+        return True
+    if any(msg.header(name) is not None for name in AUTOMATIC_HEADERS):
+        return True
+    suppress = (msg.header("X-Auto-Response-Suppress") or "").lower()
+    if any(word in suppress for word in ("all", "autoreply", "oof")):
+        return True
+    if (msg.header("Precedence") or "").strip().lower() in BULK_PRECEDENCE:
+        return True
+    local = (msg.reply_to or msg.from_address or "").partition("@")[0].lower()
+    return local.startswith(SYSTEM_LOCAL_PARTS)
+
+
+def _is_own_address(conn: Connection, msg: Message, address: str, ctx: StageContext) -> bool:
+    """Our own mailboxes, and anything at our Message-ID domain: answering them loops."""
+    if address.endswith("@" + ctx.settings.message_id_domain.lower()):
+        return True
+    base = address.partition("@")[0].split("+", 1)[0] + "@" + address.partition("@")[2]
+    row = conn.execute(
+        "SELECT 1 FROM mailboxes WHERE lower(address) = %s OR %s = ANY(aliases) LIMIT 1",
+        (base, base),
+    ).fetchone()
+    return row is not None
+
+
+def _mail(
+    conn: Connection, msg: Message, ticket_id: int, recipient: str, org: dict
+) -> OutboundMail:
+    number = conn.execute("SELECT number FROM tickets WHERE id = %s", (ticket_id,)).fetchone()
+    token = f" [#{number['number']}]" if number else ""
+    return OutboundMail(
+        to=(recipient,),
+        subject=f"{org['auto_reply_subject']}{token}",
+        text=org["auto_reply_body"],
+        kind="auto_reply",
+        ticket_id=ticket_id,
+        in_reply_to_message=msg.id,
+    )
