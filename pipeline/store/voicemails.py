@@ -217,3 +217,34 @@ def _where(org_id: UUID, filters: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+PATTERN_COLUMNS = (
+    "id, name, sender_regex, subject_regex, body_regex, position, is_active, created_at"
+)
+
+
+def list_patterns(conn: Connection, org_id: UUID) -> list[dict[str, Any]]:
+    return conn.execute(
+        f"""SELECT {PATTERN_COLUMNS} FROM voicemail_patterns WHERE org_id = %s
+            ORDER BY position, id""",
+        (org_id,),
+    ).fetchall()
+
+
+def create_pattern(conn: Connection, org_id: UUID, values: dict[str, Any]) -> dict[str, Any]:
+    return conn.execute(
+        f"""INSERT INTO voicemail_patterns (org_id, name, sender_regex, subject_regex,
+                                            body_regex, position, is_active)
+            VALUES (%(org)s, %(name)s, %(sender_regex)s, %(subject_regex)s, %(body_regex)s,
+                    %(position)s, %(is_active)s)
+            RETURNING {PATTERN_COLUMNS}""",
+        {**values, "org": org_id},
+    ).fetchone()
+
+
+def delete_pattern(conn: Connection, org_id: UUID, pattern_id: int) -> bool:
+    cur = conn.execute(
+        "DELETE FROM voicemail_patterns WHERE org_id = %s AND id = %s", (org_id, pattern_id)
+    )
+    return cur.rowcount == 1

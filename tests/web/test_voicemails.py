@@ -209,3 +209,42 @@ def test_another_organization_never_sees_the_voicemail(client, conn, gsm_voicema
         f"/api/voicemails/{gsm_voicemail}", json={"notes": "x"}, headers=other.headers
     )
     assert response.status_code == 404
+
+
+def test_an_organization_adds_its_own_format_through_the_api(
+    client, org, pool, conn, mailbox, settings
+):
+    created = client.post(
+        "/api/voicemails/patterns",
+        json={
+            "name": "our-pbx",
+            "subject_regex": r"^Voicemail from (?P<caller>[\d ]+) for line (?P<receiver>\d+)$",
+        },
+        headers=org.headers,
+    )
+    assert created.status_code == 201
+    raw = voicemail_mail(subject="Voicemail from 06 12 34 56 78 for line 2001", body="Listen.")
+    voicemail_id = make_voicemail(pool, conn, mailbox, settings, raw, transcode=False)
+    data = client.get(f"/api/voicemails/{voicemail_id}", headers=org.headers).json["data"]
+    assert (data["caller_number"], data["receiver_line"]) == ("+33612345678", "2001")
+
+    listed = client.get("/api/voicemails/patterns", headers=org.headers).json["data"]
+    assert [p["name"] for p in listed["patterns"]] == ["our-pbx"]
+    assert "french-telephony" in {p["name"] for p in listed["built_in"]}
+    url = f"/api/voicemails/patterns/{created.json['data']['id']}"
+    assert client.delete(url, headers=org.headers).json["data"]["deleted"] is True
+    assert client.delete(url, headers=org.headers).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "x", "body_regex": "(unclosed"}, "body_regex"),
+        ({"name": "x", "subject_regex": "(?P<who>\\d+)"}, "subject_regex"),
+        ({"name": "x"}, None),
+    ],
+)
+def test_a_broken_pattern_is_refused(client, org, body, field):
+    response = client.post("/api/voicemails/patterns", json=body, headers=org.headers)
+    assert response.status_code == 422
+    assert response.json.get("field") == field
