@@ -332,10 +332,3 @@ def test_history_filters_by_status_and_day_and_paginates(
     assert page["pagination"]["total"] == 3
     response = client.get("/api/send/history?status=lost", headers=org.headers)
     assert response.status_code == 422 and response.json["field"] == "status"
-
-
-def test_the_web_enqueues_on_the_send_actors_queue():
-    from web.api.send import OUTBOUND_QUEUE
-    from workers.outbound import QUEUE, send_mail
-
-    assert OUTBOUND_QUEUE == QUEUE == send_mail.queue_name

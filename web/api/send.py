@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("send", __name__, url_prefix="/api")
 
-OUTBOUND_QUEUE = "outbound"  # the queue of the send_mail actor (workers/outbound.py)
 MAX_RECIPIENTS = 50
 
 
@@ -91,9 +90,7 @@ def send(json: SendRequest):
     queued = api_send.send(get_conn(), g.org_id, json.model_dump(), settings)
     commit()
     try:
-        current_app.extensions["intake_queue"].send(
-            queued.job.actor, OUTBOUND_QUEUE, *queued.job.args
-        )
+        current_app.extensions["intake_queue"].send_job(queued.job)
     except Exception:  # the scheduler's lost-mail sweep sends it later
         log.exception("could not enqueue sent_mail=%s", queued.sent_mail_id)
     body = {"id": queued.sent_mail_id, "message_id": queued.message_id, "status": "queued"}
