@@ -12,6 +12,8 @@ sox -n -r 8000 -c 1 -b 16 "$tmp/speech.wav" synth 7 sine 300-900 tremolo 4 60 vo
 sox "$tmp/speech.wav" -e gsm-full-rate voicemail-gsm-8khz.wav
 # 1.5 s plain 16-bit PCM WAV.
 sox -n -r 8000 -c 1 -b 16 -e signed-integer voicemail-pcm-8khz.wav synth 1.5 sine 440 vol 0.5
+# 1 s A-law WAV (G.711, the other usual telephony encoding).
+sox -n -r 8000 -c 1 -e a-law voicemail-alaw-8khz.wav synth 1 sine 500 vol 0.5
 # 3 s MP3.
 sox -n -r 8000 -c 1 -b 16 "$tmp/three.wav" synth 3 sine 600 vol 0.5
 "$ffmpeg" -loglevel error -y -i "$tmp/three.wav" -codec:a libmp3lame -b:a 32k voicemail-8khz.mp3
