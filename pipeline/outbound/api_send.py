@@ -36,6 +36,8 @@ def send(conn: Connection, org_id: UUID, request: dict[str, Any], settings: Sett
     """Queue ``request`` (the validated JSON of ``POST /api/send``); raises ``InputError``."""
     if not request.get("text") and not request.get("html"):
         raise InputError("Either text or html content is required", "text", 422)
+    # Fetch before touching the database: no transaction waits on a slow URL.
+    attachments = attachments_of(request.get("attachments") or [], settings)
     ticket_id, email_id = _thread_of(conn, org_id, request)
     mail = OutboundMail(
         to=tuple(request["to"]),
@@ -47,7 +49,7 @@ def send(conn: Connection, org_id: UUID, request: dict[str, Any], settings: Sett
         from_email=request.get("from_email"),
         from_name=request.get("from_name"),
         reply_to=request.get("reply_to"),
-        attachments=attachments_of(request.get("attachments") or [], settings),
+        attachments=attachments,
         tags=tuple(request.get("tags") or ()),
         config_id=request.get("config_id"),
         kind="api",

@@ -61,7 +61,7 @@ def test_send_is_answered_at_once_and_delivered_to_the_relay_by_a_worker(
         org,
         to="dave@example.net",
         cc=["erin@example.net"],
-        bcc="audit@example.net",
+        bcc="audit@example.net, audit2@example.net",
         subject="Welcome to Our Service",
         html="<p>Thank you for signing up.</p>",
         text="Thank you for signing up.",
@@ -74,6 +74,7 @@ def test_send_is_answered_at_once_and_delivered_to_the_relay_by_a_worker(
     wait_for(lambda: status(client, org, data["id"])["status"] == "sent", timeout=15)
     [received] = smtp_sink.messages
     assert sorted(received.rcpt_tos) == [
+        "audit2@example.net",
         "audit@example.net",
         "dave@example.net",
         "erin@example.net",

@@ -32,7 +32,8 @@ MAX_RECIPIENTS = 50
 
 
 def _as_list(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
+    """A string is one address or a comma-separated list of them."""
+    return [part.strip() for part in value.split(",")] if isinstance(value, str) else value
 
 
 Address = Annotated[str, AfterValidator(check_address)]
@@ -87,6 +88,7 @@ class HistoryQuery(PageQuery):
 @spec.validate(json=SendRequest, tags=["send"])
 def send(json: SendRequest):
     settings = current_app.config["INTAKE_SETTINGS"]
+    commit()  # end the authentication's transaction before fetching attachment URLs
     queued = api_send.send(get_conn(), g.org_id, json.model_dump(), settings)
     commit()
     try:
