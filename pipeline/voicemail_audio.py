@@ -50,6 +50,16 @@ def transcode_voicemail(
         return raise_received(conn, source["org_id"], voicemail_id)
 
 
+def give_up(pool: ConnectionPool, voicemail_id: int, reason: str) -> tuple[Job, ...]:
+    """Record that transcoding failed for good (``reason``) and raise the event all the same."""
+    with pool.connection() as conn, conn.transaction():
+        source = voicemails.audio_source(conn, voicemail_id)
+        if source is None or source["mp3_sha256"] or source["audio_error"]:
+            return ()
+        voicemails.record_audio_error(conn, voicemail_id, reason)
+        return raise_received(conn, source["org_id"], voicemail_id)
+
+
 def _transcode(data: bytes | None, settings: Settings, voicemail_id: int) -> audio.Transcoded | str:
     """The MP3, or the reason there is none."""
     if data is None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 
 import dramatiq
+from dramatiq.middleware import CurrentMessage, TimeLimitExceeded
 from psycopg_pool import ConnectionPool
 
 from config import Settings
+from config.logging import bound
 from pipeline.errors import PermanentError
 from pipeline.store import voicemails
-from pipeline.voicemail_audio import MEDIA_QUEUE, TRANSCODE_ACTOR, transcode_voicemail
+from pipeline.voicemail_audio import MEDIA_QUEUE, TRANSCODE_ACTOR, give_up, transcode_voicemail
 from workers import runtime
 from workers.broker import broker
 from workers.stages import send_jobs
@@ -19,6 +21,7 @@ log = logging.getLogger(__name__)
 
 # Undecodable audio is recorded, not raised, so retries only cover the database and
 # ffmpeg failing to start; a time limit stops a pathological file from holding a thread.
+# After the last retry the voicemail records the error instead of waiting forever.
 MAX_RETRIES = 5
 TIME_LIMIT_MS = 10 * 60 * 1000
 
@@ -34,7 +37,21 @@ TIME_LIMIT_MS = 10 * 60 * 1000
     throws=(PermanentError,),
 )
 def transcode_voicemail_audio(voicemail_id: int) -> None:
-    send_jobs(transcode_voicemail(runtime.pool(), voicemail_id, runtime.settings()))
+    with bound(voicemail_id=voicemail_id):
+        try:
+            jobs = transcode_voicemail(runtime.pool(), voicemail_id, runtime.settings())
+        except (Exception, TimeLimitExceeded) as exc:
+            if _retries_so_far() < MAX_RETRIES:
+                raise
+            reason = f"transcoding failed: {type(exc).__name__}: {exc}"
+            log.error("giving up on voicemail audio: %s", reason)
+            jobs = give_up(runtime.pool(), voicemail_id, reason)
+        send_jobs(jobs)
+
+
+def _retries_so_far() -> int:
+    message = CurrentMessage.get_current_message()
+    return message.options.get("retries", 0) if message is not None else MAX_RETRIES
 
 
 def requeue_lost_audio(pool: ConnectionPool, settings: Settings) -> int:

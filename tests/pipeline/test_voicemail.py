@@ -208,3 +208,18 @@ def test_a_lost_transcoding_job_is_sent_again_by_the_scheduler(pool, conn, mailb
     )
     assert requeue_lost_audio(pool, settings) == 1
     assert requeue_lost_audio(pool, settings) == 0  # touched: not again at once
+
+
+def test_a_transcoder_that_keeps_failing_records_the_error_after_its_last_retry(
+    pool, conn, mailbox, settings, monkeypatch
+):
+    from workers import media, runtime
+
+    voicemail_id = voicemail_of(conn, receive(pool, mailbox, voicemail_mail()))["id"]
+    broken = settings.with_overrides(ffmpeg="/nonexistent/ffmpeg")
+    monkeypatch.setattr(runtime, "settings", lambda: broken)
+    media.transcode_voicemail_audio.fn(voicemail_id)  # outside a worker: the last attempt
+    row = conn.execute("SELECT * FROM voicemails WHERE id = %s", (voicemail_id,)).fetchone()
+    assert row["has_audio"] is False
+    assert row["audio_error"].startswith("transcoding failed: FileNotFoundError")
+    assert len(events_of(conn, voicemail_id)) == 1
