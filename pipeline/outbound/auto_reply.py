@@ -10,15 +10,13 @@ because a loop between two auto-responders is the one mistake it must not make.
 
 from __future__ import annotations
 
-import logging
+from psycopg.types.json import Jsonb
 
 from pipeline.db import Connection
 from pipeline.outbound.send import OutboundMail, queue_mail
 from pipeline.records import Message
 from pipeline.stages import Job, StageContext
 from pipeline.store import outbound
-
-log = logging.getLogger(__name__)
 
 AUTOMATIC_HEADERS = ("x-autoreply", "x-autorespond", "list-id", "list-unsubscribe", "x-loop")
 BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
@@ -29,7 +27,8 @@ def plan_auto_reply(
     conn: Connection, msg: Message, ticket_id: int, ctx: StageContext
 ) -> tuple[Job, ...]:
     """Queue the auto-reply for new ticket ``ticket_id`` opened by ``msg`` if the organization
-    wants one and the sender may get one; return the send job (or nothing)."""
+    wants one and the sender may get one; return the send job (or nothing). When the
+    organization has auto-replies on, the decision is kept in ``analysis.auto_reply``."""
     org = conn.execute(
         """SELECT auto_reply_enabled, auto_reply_subject, auto_reply_body,
                   auto_reply_window_seconds FROM organizations WHERE id = %s""",
@@ -37,18 +36,32 @@ def plan_auto_reply(
     ).fetchone()
     if org is None or not org["auto_reply_enabled"]:
         return ()
-    recipient = reply_recipient(msg)
-    if recipient is None or is_automatic(msg) or _is_own_address(conn, msg, recipient, ctx):
-        return ()
-    if outbound.find_config(conn, msg.org_id, None) is None:
-        log.warning("auto-reply skipped, no send configuration org=%s", msg.org_id)
-        return ()
-    if not outbound.claim_auto_reply_slot(
+    recipient, skipped = reply_recipient(msg), None
+    if recipient is None:
+        skipped = "no return address"
+    elif is_automatic(msg) or _is_own_address(conn, recipient, ctx):
+        skipped = "automatic or own mail"
+    elif outbound.find_config(conn, msg.org_id, None) is None:
+        skipped = "no send configuration"
+    elif not outbound.claim_auto_reply_slot(
         conn, msg.org_id, recipient, org["auto_reply_window_seconds"]
     ):
+        skipped = "already answered within the window"
+    if skipped is not None:
+        _record(conn, msg.id, {"skipped": skipped})
         return ()
-    _, job = queue_mail(conn, msg.org_id, _mail(conn, msg, ticket_id, recipient, org), ctx.settings)
+    mail = _mail(conn, msg, ticket_id, recipient, org)
+    sent_mail_id, job = queue_mail(conn, msg.org_id, mail, ctx.settings)
+    _record(conn, msg.id, {"sent_mail_id": sent_mail_id, "to": recipient})
     return (job,)
+
+
+def _record(conn: Connection, message_id: int, decision: dict) -> None:
+    conn.execute(
+        """UPDATE messages SET analysis = analysis || jsonb_build_object('auto_reply', %s::jsonb)
+           WHERE id = %s""",
+        (Jsonb(decision), message_id),
+    )
 
 
 def reply_recipient(msg: Message) -> str | None:
@@ -76,7 +89,7 @@ def is_automatic(msg: Message) -> bool:
     return local.startswith(SYSTEM_LOCAL_PARTS)
 
 
-def _is_own_address(conn: Connection, msg: Message, address: str, ctx: StageContext) -> bool:
+def _is_own_address(conn: Connection, address: str, ctx: StageContext) -> bool:
     """Our own mailboxes, and anything at our Message-ID domain: answering them loops."""
     if address.endswith("@" + ctx.settings.message_id_domain.lower()):
         return True

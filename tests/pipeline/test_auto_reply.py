@@ -59,6 +59,11 @@ def test_a_new_ticket_gets_one_auto_reply_marked_auto_submitted_and_threaded(
 
     [reply] = auto_replies(conn)
     ticket = conn.execute("SELECT * FROM tickets").fetchone()
+    analysis = conn.execute("SELECT analysis FROM messages WHERE id = %s", (message_id,))
+    assert analysis.fetchone()["analysis"]["auto_reply"] == {
+        "sent_mail_id": reply["id"],
+        "to": "erin@example.org",
+    }
     assert (reply["ticket_id"], reply["in_reply_to_message"]) == (ticket["id"], message_id)
     assert reply["to_addresses"] == ["erin@example.org"]
     assert deliver(pool, reply["id"], settings).status == "sent"
@@ -74,9 +79,13 @@ def test_a_new_ticket_gets_one_auto_reply_marked_auto_submitted_and_threaded(
 def test_a_sender_gets_at_most_one_auto_reply_per_window(pool, conn, org, mailbox, smtp_sink):
     enable_auto_reply(conn, org.org_id, smtp_sink)
     process(pool, mail(1), mailbox)
-    process(pool, mail(2, sender="ERIN@example.org"), mailbox)
+    second = process(pool, mail(2, sender="ERIN@example.org"), mailbox)
     assert conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 2
     assert len(auto_replies(conn)) == 1
+    analysis = conn.execute("SELECT analysis FROM messages WHERE id = %s", (second,))
+    assert analysis.fetchone()["analysis"]["auto_reply"] == {
+        "skipped": "already answered within the window"
+    }
 
     conn.execute("UPDATE auto_reply_log SET last_sent_at = now() - interval '2 hours'")
     process(pool, mail(3), mailbox)
