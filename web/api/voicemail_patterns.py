@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from pipeline.errors import NotFound
 from pipeline.mail.voicemail_patterns import BUILTIN
-from pipeline.store import voicemails
+from pipeline.store import voicemail_patterns
 from web.auth import require
 from web.db import get_conn
 from web.envelopes import ok
@@ -60,7 +60,7 @@ class PatternCreate(BaseModel):
 @require("read")
 @spec.validate(tags=["voicemails"])
 def list_patterns():
-    rows = voicemails.list_patterns(get_conn(), g.org_id)
+    rows = voicemail_patterns.list_patterns(get_conn(), g.org_id)
     built_in = [
         {k: getattr(p, k) for k in ("name", "sender_regex", "subject_regex", "body_regex")}
         for p in BUILTIN
@@ -72,14 +72,16 @@ def list_patterns():
 @require("write")
 @spec.validate(json=PatternCreate, tags=["voicemails"])
 def create_pattern(json: PatternCreate):
-    return ok(pattern(voicemails.create_pattern(get_conn(), g.org_id, json.model_dump())), 201)
+    return ok(
+        pattern(voicemail_patterns.create_pattern(get_conn(), g.org_id, json.model_dump())), 201
+    )
 
 
 @bp.delete("/voicemails/patterns/<int:pattern_id>")
 @require("write")
 @spec.validate(tags=["voicemails"])
 def delete_pattern(pattern_id: int):
-    if not voicemails.delete_pattern(get_conn(), g.org_id, pattern_id):
+    if not voicemail_patterns.delete_pattern(get_conn(), g.org_id, pattern_id):
         raise NotFound("Voicemail pattern not found")
     return ok({"id": pattern_id, "deleted": True})
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from pipeline import blobs
 from pipeline.errors import InputError, NotFound
-from pipeline.store import voicemails
+from pipeline.store import voicemail_search, voicemails
 from web.auth import require
 from web.db import get_conn
 from web.downloads import content_disposition
@@ -45,7 +45,9 @@ class VoicemailPatch(BaseModel):
 @spec.validate(query=VoicemailQuery, tags=["voicemails"])
 def list_voicemails(query: VoicemailQuery):
     filters = query.model_dump(exclude={"page", "per_page"})
-    rows, total = voicemails.list_page(get_conn(), g.org_id, filters, query.page, query.per_page)
+    rows, total = voicemail_search.list_page(
+        get_conn(), g.org_id, filters, query.page, query.per_page
+    )
     return ok(
         [voicemail(r) for r in rows], pagination=pagination(query.page, query.per_page, total)
     )
