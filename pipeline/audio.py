@@ -23,6 +23,10 @@ with warnings.catch_warnings():
     from pydub.exceptions import CouldntDecodeError
 
 MP3_BITRATE = "32k"  # plenty for 8 kHz telephone speech
+# Bounds on what one voicemail may cost a worker: decoding stops after an hour (a 50 MB
+# MP3 could otherwise expand to gigabytes of PCM), and the MP3 is mono speech quality.
+MAX_SECONDS = 3600
+MAX_FRAME_RATE = 16_000
 
 # WAVE format tags (RFC 2361) → ffmpeg decoder names.
 WAV_CODECS = {
@@ -63,18 +67,23 @@ def ffmpeg_path(configured: str = "") -> str:
 
 def transcode(data: bytes, ffmpeg: str = "") -> Transcoded:
     """MP3 bytes and whole-second duration of ``data``; raises ``AudioError``."""
-    segment = decode(data, ffmpeg)
+    segment = decode(data, ffmpeg).set_channels(1)
+    if segment.frame_rate > MAX_FRAME_RATE:
+        segment = segment.set_frame_rate(MAX_FRAME_RATE)
     out = io.BytesIO()
     segment.export(out, format="mp3", bitrate=MP3_BITRATE)
     return Transcoded(out.getvalue(), duration_of(segment))
 
 
 def decode(data: bytes, ffmpeg: str = "") -> AudioSegment:
-    """``data`` as a pydub segment, without ffprobe; raises ``AudioError``."""
+    """``data`` (its first ``MAX_SECONDS``) as a pydub segment, without ffprobe; raises
+    ``AudioError``."""
     container, codec = sniff(data)
     AudioSegment.converter = ffmpeg_path(ffmpeg)
     try:
-        segment = AudioSegment.from_file(io.BytesIO(data), format=container, codec=codec)
+        segment = AudioSegment.from_file(
+            io.BytesIO(data), format=container, codec=codec, duration=MAX_SECONDS
+        )
     except CouldntDecodeError as exc:
         raise AudioError(f"cannot decode {container}/{codec}: {_last_line(exc)}") from None
     if len(segment) == 0:

@@ -46,3 +46,20 @@ def test_what_is_not_decodable_audio_raises_audio_error_with_the_reason(data, re
 def test_a_configured_ffmpeg_wins_and_otherwise_one_is_always_found():
     assert audio.ffmpeg_path("/opt/ffmpeg/bin/ffmpeg") == "/opt/ffmpeg/bin/ffmpeg"
     assert "ffmpeg" in Path(audio.ffmpeg_path()).name
+
+
+def test_music_quality_input_becomes_mono_speech_quality_mp3():
+    from pydub.generators import Sine
+
+    stereo = Sine(440).to_audio_segment(duration=1500).set_frame_rate(44_100).set_channels(2)
+    wav = io.BytesIO()
+    stereo.export(wav, format="wav")
+    result = audio.transcode(wav.getvalue())
+    decoded = audio.AudioSegment.from_file(io.BytesIO(result.mp3), format="mp3", codec="mp3")
+    assert (decoded.channels, decoded.frame_rate) == (1, audio.MAX_FRAME_RATE)
+    assert result.duration_seconds == 2
+
+
+def test_decoding_stops_at_the_duration_bound(monkeypatch):
+    monkeypatch.setattr(audio, "MAX_SECONDS", 2)
+    assert audio.transcode(fixture("voicemail-gsm-8khz.wav")).duration_seconds == 2
