@@ -333,3 +333,27 @@ def test_history_filters_by_status_and_day_and_paginates(
     assert page["pagination"]["total"] == 3
     response = client.get("/api/send/history?status=lost", headers=org.headers)
     assert response.status_code == 422 and response.json["field"] == "status"
+
+
+def test_naming_a_ticket_gives_the_mail_that_tickets_signed_reply_address(
+    client, org, relay, smtp_sink, pool, conn, mailbox, settings
+):
+    question_id = accept(pool, QUESTION, mailbox)
+    run_pipeline(pool, question_id)
+    ticket_id = conn.execute(
+        "SELECT ticket_id FROM messages WHERE id = %s", (question_id,)
+    ).fetchone()["ticket_id"]
+    data = post(
+        client,
+        org,
+        to="carol@example.org",
+        subject="About your invoice",
+        text="Hello",
+        ticket_id=ticket_id,
+    ).json["data"]
+    deliver(pool, data["id"], settings)
+    mail = parsed(smtp_sink.messages[0])
+    reply_address = mail["Reply-To"].addresses[0].addr_spec
+    assert reply_address.startswith("support+") and reply_address.endswith("@example.com")
+    assert verify_token(settings.secret_key, org.org_id, token_of(reply_address)) == ticket_id
+    assert mail["In-Reply-To"] is None
