@@ -101,7 +101,7 @@ def update_config(config_id: int, json: ConfigUpdate):
 def delete_config(config_id: int):
     if not send_configs.delete_config(get_conn(), g.org_id, config_id):
         raise NotFound("Send configuration not found")
-    return ok({"id": config_id, "deleted": True})
+    return ok({"id": config_id, "message": "Send configuration deleted"})
 
 
 def _encrypt(password: str | None) -> bytes | None:

@@ -83,7 +83,7 @@ def create_pattern(json: PatternCreate):
 def delete_pattern(pattern_id: int):
     if not voicemail_patterns.delete_pattern(get_conn(), g.org_id, pattern_id):
         raise NotFound("Voicemail pattern not found")
-    return ok({"id": pattern_id, "deleted": True})
+    return ok({"id": pattern_id, "message": "Voicemail pattern deleted"})
 
 
 def pattern(row: dict[str, Any]) -> dict[str, Any]:
