@@ -30,6 +30,8 @@ class Settings:
     message_id_domain: str = "intake.local"
     fetch_allow_private: bool = False
     var_dir: str = "var"
+    phone_region: str = "FR"
+    ffmpeg: str = ""
     outbound_timeout_seconds: float = 30.0
     webhook_allow_http: bool = False
     webhook_timeout_seconds: float = 10.0
@@ -74,6 +76,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         message_id_domain=env.get("INTAKE_MESSAGE_ID_DOMAIN", "intake.local"),
         fetch_allow_private=_flag(env.get("INTAKE_FETCH_ALLOW_PRIVATE")),
         var_dir=env.get("INTAKE_VAR_DIR", "var"),
+        phone_region=env.get("INTAKE_PHONE_REGION", "FR"),
+        ffmpeg=env.get("INTAKE_FFMPEG", ""),
         outbound_timeout_seconds=float(env.get("INTAKE_OUTBOUND_TIMEOUT_SECONDS", "30")),
         webhook_allow_http=_flag(env.get("INTAKE_WEBHOOK_ALLOW_HTTP")),
         webhook_timeout_seconds=float(env.get("INTAKE_WEBHOOK_TIMEOUT_SECONDS", "10")),

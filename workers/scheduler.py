@@ -73,6 +73,7 @@ def requeue_lost_mail(pool: ConnectionPool, settings: Settings, send) -> int:
 
 def periodic_tasks(settings: Settings) -> list[Periodic]:
     """Everything the scheduler does; later channels add their polls here."""
+    from workers.media import requeue_lost_audio
     from workers.outbound import send_mail
     from workers.stages import enqueue
     from workers.webhooks import deliver_webhook
@@ -82,6 +83,11 @@ def periodic_tasks(settings: Settings) -> list[Periodic]:
             "sweep",
             settings.sweep_interval_seconds,
             lambda: sweep(runtime.pool(), settings, enqueue),
+        ),
+        Periodic(
+            "voicemail_audio",
+            settings.sweep_interval_seconds,
+            lambda: requeue_lost_audio(runtime.pool(), settings),
         ),
         Periodic(
             "webhook_retries",

@@ -13,7 +13,7 @@ from typing import Any
 
 from config import Settings
 
-ORDER: tuple[str, ...] = ("parse", "dedupe", "filter", "ticket", "notify")
+ORDER: tuple[str, ...] = ("parse", "dedupe", "filter", "voicemail", "ticket", "notify")
 
 FINAL_STATES = frozenset({"done", "duplicate", "filtered", "held", "discarded", "failed"})
 

@@ -9,9 +9,25 @@ from web.envelopes import error_body
 
 
 def register(app: Flask) -> None:
-    from web.api import emails, tickets, webhooks
+    from web.api import (
+        emails,
+        send,
+        send_configs,
+        tickets,
+        voicemail_patterns,
+        voicemails,
+        webhooks,
+    )
 
-    for module in (emails, tickets, webhooks):
+    for module in (
+        emails,
+        tickets,
+        voicemails,
+        voicemail_patterns,
+        webhooks,
+        send,
+        send_configs,
+    ):
         bp: Blueprint = module.bp
         bp.register_error_handler(InputError, _native_error)
         app.register_blueprint(bp)
