@@ -39,6 +39,11 @@ class Settings:
     webhook_retry_base_seconds: float = 45.0
     webhook_retry_interval_seconds: float = 10.0
     webhook_disable_after: int = 100
+    imap_poll_seconds: int = 60
+    imap_timeout_seconds: int = 30
+    imap_idle_seconds: int = 1500
+    imap_lock_seconds: int = 900
+    imap_verify_tls: bool = True
 
     def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with ``changes`` applied (tests build their own settings this way)."""
@@ -87,4 +92,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env.get("INTAKE_WEBHOOK_RETRY_INTERVAL_SECONDS", "10")
         ),
         webhook_disable_after=int(env.get("INTAKE_WEBHOOK_DISABLE_AFTER", "100")),
+        imap_poll_seconds=int(env.get("INTAKE_IMAP_POLL_SECONDS", "60")),
+        imap_timeout_seconds=int(env.get("INTAKE_IMAP_TIMEOUT_SECONDS", "30")),
+        imap_idle_seconds=int(env.get("INTAKE_IMAP_IDLE_SECONDS", "1500")),
+        imap_lock_seconds=int(env.get("INTAKE_IMAP_LOCK_SECONDS", "900")),
+        imap_verify_tls=env.get("INTAKE_IMAP_VERIFY_TLS", "1").strip().lower()
+        not in {"0", "false", "no", "off"},
     )

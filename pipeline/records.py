@@ -71,6 +71,20 @@ class Mailbox:
 
 
 @dataclass(frozen=True)
+class ImapAccount:
+    """A mailbox's IMAP settings with its password decrypted (never printed: ``repr=False``)."""
+
+    mailbox: Mailbox
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+    encryption: str = "ssl"
+    sync_folders: list[str] = field(default_factory=lambda: ["INBOX"])
+    mark_seen: bool = False
+
+
+@dataclass(frozen=True)
 class Envelope:
     """What the transport says about a message, as opposed to its headers."""
 

@@ -1,4 +1,4 @@
-"""Process entry point: periodic work (the sweeper, and later IMAP polls and retries).
+"""Process entry point: periodic work (the sweeper, IMAP polls, and later retries).
 
 Several schedulers may run; a PostgreSQL advisory lock lets one sweep at a time.
 """
@@ -73,6 +73,7 @@ def requeue_lost_mail(pool: ConnectionPool, settings: Settings, send) -> int:
 
 def periodic_tasks(settings: Settings) -> list[Periodic]:
     """Everything the scheduler does; later channels add their polls here."""
+    from workers.imap import enqueue_polls
     from workers.media import requeue_lost_audio
     from workers.outbound import send_mail
     from workers.stages import enqueue
@@ -99,6 +100,7 @@ def periodic_tasks(settings: Settings) -> list[Periodic]:
             settings.sweep_interval_seconds,
             lambda: requeue_lost_mail(runtime.pool(), settings, send_mail.send),
         ),
+        Periodic("imap_poll", settings.imap_poll_seconds, enqueue_polls),
     ]
 
 
