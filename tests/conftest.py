@@ -219,3 +219,7 @@ def http_receiver():
     yield receiver
     receiver.server.shutdown()
     receiver.server.server_close()
+
+
+# A real Dovecot for the IMAP tests (started on first use).
+from tests.dovecot import dovecot, imap_user  # noqa: E402, F401
