@@ -10,6 +10,7 @@ from web.envelopes import error_body
 
 def register(app: Flask) -> None:
     from web.api import (
+        accounts,
         emails,
         send,
         send_configs,
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
         webhooks,
         send,
         send_configs,
+        accounts,
     ):
         bp: Blueprint = module.bp
         bp.register_error_handler(InputError, _native_error)

@@ -1,0 +1,195 @@
+"""``002_…`` mail accounts: IMAP mailboxes, their connection test, folders, sync and stats.
+
+Thin views over ``pipeline.store.mailboxes`` and the IMAP functions of
+``pipeline.intake``. A sync is not run in the request: it is queued for the workers,
+which hold the folder's lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import psycopg
+from flask import Blueprint, current_app, g
+
+from config import Settings
+from pipeline.crypto import encrypt
+from pipeline.errors import Conflict, InputError, NotFound
+from pipeline.intake import imap_folders
+from pipeline.intake.imap_connect import ImapFailure
+from pipeline.records import ImapAccount, Mailbox
+from pipeline.store import mailbox_folders, mailbox_mail, mailboxes
+from web.api import account_schemas as schemas
+from web.auth import require
+from web.db import get_conn
+from web.envelopes import ok
+from web.openapi import spec
+
+bp = Blueprint("accounts", __name__, url_prefix="/api")
+
+TAGS = ["accounts"]
+SYNC_ACTOR, SYNC_QUEUE = "sync_imap_folder", "imap"
+# A web request must not wait on a dead server as long as a background sync may.
+REQUEST_IMAP_TIMEOUT = 10
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["INTAKE_SETTINGS"]
+    return settings.with_overrides(
+        imap_timeout_seconds=min(settings.imap_timeout_seconds, REQUEST_IMAP_TIMEOUT)
+    )
+
+
+def _found(mailbox_id: int) -> dict[str, Any]:
+    row = mailboxes.get_account(get_conn(), g.org_id, mailbox_id)
+    if row is None:
+        raise NotFound("Account not found")
+    return row
+
+
+def _stored_account(mailbox_id: int) -> ImapAccount:
+    _found(mailbox_id)
+    account = mailboxes.imap_account(get_conn(), _settings().secret_key, mailbox_id, g.org_id)
+    if account is None:
+        raise InputError("This account has no IMAP settings", "host", 422)
+    return account
+
+
+def _stats(mailbox_id: int) -> dict[str, Any]:
+    conn = get_conn()
+    return schemas.stats(
+        mailbox_mail.stats(conn, g.org_id, mailbox_id),
+        mailbox_folders.states(conn, g.org_id, mailbox_id),
+    )
+
+
+def _check_connection(values: dict[str, Any], password: str) -> None:
+    """``test_connection`` before saving: raises a 422 with the server's precise answer."""
+    box = Mailbox(0, g.org_id, values["name"], values["email"])
+    account = ImapAccount(
+        box, values["host"], values["port"], values["username"], password, values["encryption"]
+    )
+    try:
+        imap_folders.test_connection(account, _settings())
+    except ImapFailure as failure:
+        raise InputError(
+            f"Connection test failed: {failure.message}", "test_connection", 422
+        ) from None
+
+
+def _saved(save) -> dict[str, Any]:
+    try:
+        with get_conn().transaction():
+            return save()
+    except psycopg.errors.UniqueViolation:
+        raise Conflict("Another account already receives mail for this email", "email") from None
+
+
+@bp.get("/accounts")
+@require("read")
+@spec.validate(query=schemas.AccountListQuery, tags=TAGS)
+def list_accounts(query: schemas.AccountListQuery):
+    rows = mailboxes.list_accounts(get_conn(), g.org_id)
+    if not query.include_stats:
+        return ok([schemas.account(r) for r in rows])
+    return ok([{**schemas.account(r), "stats": _stats(r["id"])} for r in rows])
+
+
+@bp.post("/accounts")
+@require("write")
+@spec.validate(json=schemas.AccountCreate, tags=TAGS)
+def create_account(json: schemas.AccountCreate):
+    values = json.settings()
+    if json.test_connection:
+        _check_connection(values, json.password)
+    secret = encrypt(_settings().secret_key, json.password)
+    row = _saved(lambda: mailboxes.create_account(get_conn(), g.org_id, values, secret))
+    return ok(schemas.account(row), 201)
+
+
+@bp.get("/accounts/<int:account_id>")
+@require("read")
+def get_account(account_id: int):
+    row = _found(account_id)
+    return ok({**schemas.account(row), "stats": _stats(account_id)})
+
+
+@bp.put("/accounts/<int:account_id>")
+@require("write")
+@spec.validate(json=schemas.AccountUpdate, tags=TAGS)
+def update_account(account_id: int, json: schemas.AccountUpdate):
+    current = _found(account_id)
+    values = json.settings()
+    password = json.password or None
+    if json.test_connection:
+        merged = {**schemas.account(current), **values}
+        stored = mailboxes.imap_account(get_conn(), _settings().secret_key, account_id, g.org_id)
+        _check_connection(merged, password or (stored.password if stored else ""))
+    secret = encrypt(_settings().secret_key, password) if password else None
+    conn = get_conn()
+    row = _saved(lambda: mailboxes.update_account(conn, g.org_id, account_id, values, secret))
+    return ok(schemas.account(row))
+
+
+@bp.post("/accounts/<int:account_id>/test")
+@require("write")
+def test_account(account_id: int):
+    account = _stored_account(account_id)
+    try:
+        folders = imap_folders.test_connection(account, _settings())
+    except ImapFailure as failure:
+        return ok(
+            {"connected": False, "folders": [], "message": failure.message, "kind": failure.kind}
+        )
+    return ok({"connected": True, "folders": folders, "message": "Connection successful"})
+
+
+@bp.post("/accounts/<int:account_id>/sync")
+@require("write")
+@spec.validate(json=schemas.SyncRequestBody, tags=TAGS)
+def sync_account(account_id: int, json: schemas.SyncRequestBody):
+    account = _stored_account(account_id)
+    folders = [json.folder] if json.folder else account.sync_folders
+    since = json.since_date.isoformat() if json.since_date else None
+    queue = current_app.extensions["intake_queue"]
+    for folder in folders:
+        queue.send(SYNC_ACTOR, SYNC_QUEUE, account_id, folder, json.full_resync, since, True)
+    return ok(
+        {
+            "account_id": account_id,
+            "folders": folders,
+            "full_resync": json.full_resync,
+            "since_date": since,
+            "queued": True,
+        }
+    )
+
+
+@bp.get("/accounts/<int:account_id>/folders")
+@require("read")
+def list_folders(account_id: int):
+    account = _stored_account(account_id)
+    try:
+        statuses = imap_folders.folder_statuses(account, _settings())
+    except ImapFailure as failure:
+        raise InputError(f"IMAP server error: {failure.message}", None, 502) from None
+    return ok([asdict(s) for s in statuses])
+
+
+@bp.get("/accounts/<int:account_id>/stats")
+@require("read")
+def account_stats(account_id: int):
+    _found(account_id)
+    return ok(_stats(account_id))
+
+
+@bp.delete("/accounts/<int:account_id>")
+@require("write")
+@spec.validate(query=schemas.DeleteQuery, tags=TAGS)
+def delete_account(account_id: int, query: schemas.DeleteQuery):
+    _found(account_id)
+    conn = get_conn()
+    deleted = mailbox_mail.delete_mail(conn, g.org_id, account_id) if query.delete_emails else 0
+    mailboxes.delete_account(conn, g.org_id, account_id)
+    return ok({"id": account_id, "deleted": True, "emails_deleted": deleted})
