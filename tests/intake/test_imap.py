@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -281,12 +282,72 @@ def test_a_successful_folder_sync_keeps_the_mailbox_error_of_a_failing_folder(
     assert mailboxes.get_account(conn, org.org_id, box)["last_error"] is None
 
 
-def test_password_is_encrypted_at_rest(conn, org, imap_user):
+def test_password_is_encrypted_at_rest(conn, org, settings, imap_user):
     box = make_account(conn, org.org_id, imap_user)
     stored = conn.execute(
         "SELECT imap_password_enc FROM mailboxes WHERE id = %s", (box,)
     ).fetchone()["imap_password_enc"]
     assert imap_user.password.encode() not in bytes(stored)
-    account = mailboxes.imap_account(conn, __import__("config").load_settings().secret_key, box)
+    account = mailboxes.imap_account(conn, settings.secret_key, box)
     assert account.password == imap_user.password
     assert imap_user.password not in repr(account)
+
+
+def test_a_large_folder_is_imported_in_batches_in_uid_order(pool, conn, org, settings, imap_user):
+    messages = [mail(n) for n in range(1, 121)]
+    imap_user.append("INBOX", *messages)
+    box = make_account(conn, org.org_id, imap_user)
+
+    assert sync(pool, settings, box).fetched == 120
+
+    rows = imported(conn, box)
+    assert [r["imap_uid"] for r in rows] == list(range(1, 121))
+    assert blobs.get(conn, rows[-1]["raw_sha256"]) == messages[-1]
+
+
+def test_envelope_comes_from_the_trace_headers_the_delivering_server_wrote():
+    from pipeline.intake.imap_fetch import envelope_of
+    from pipeline.records import Mailbox
+
+    box = Mailbox(1, uuid.uuid4(), "Support", "support@example.com")
+    delivered = mfs("""
+        Return-Path: <bounce-123@lists.example.org>
+        Delivered-To: support+t0k3n@example.com
+        From: Ann <ann@example.org>
+
+        Hi
+    """)
+    bounce = mfs("""
+        Return-Path: <>
+        From: MAILER-DAEMON@example.org
+
+        Undeliverable
+    """)
+    plain = mfs("""
+        From: Ann <ann@example.org>
+
+        Hi
+    """)
+    assert envelope_of(delivered, box).mail_from == "bounce-123@lists.example.org"
+    assert envelope_of(delivered, box).rcpt_tos == ("support+t0k3n@example.com",)
+    assert envelope_of(bounce, box).mail_from is None  # a null sender, as over SMTP
+    assert envelope_of(plain, box).mail_from == "ann@example.org"
+    assert envelope_of(plain, box).rcpt_tos == ("support@example.com",)
+
+
+def test_connection_test_and_folder_statuses_read_the_real_server(conn, org, settings, imap_user):
+    from pipeline.intake import imap_folders
+
+    imap_user.append("INBOX", mail(1), mail(2))
+    client = imap_user.client()
+    client.create_folder("Archive")
+    client.logout()
+    account = mailboxes.imap_account(
+        conn, settings.secret_key, make_account(conn, org.org_id, imap_user)
+    )
+
+    assert sorted(imap_folders.test_connection(account, settings)) == ["Archive", "INBOX"]
+    statuses = {
+        s.path: (s.messages, s.unseen) for s in imap_folders.folder_statuses(account, settings)
+    }
+    assert statuses == {"INBOX": (2, 2), "Archive": (0, 0)}
