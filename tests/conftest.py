@@ -222,4 +222,4 @@ def http_receiver():
 
 
 # A real Dovecot for the IMAP tests (started on first use).
-from tests.dovecot import dovecot, imap_user  # noqa: E402, F401
+from tests.dovecot import dovecot, dovecot_tls, imap_tls_user, imap_user  # noqa: E402, F401

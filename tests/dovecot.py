@@ -31,7 +31,7 @@ listen = 127.0.0.1
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -60,9 +60,16 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
+"""
+
+SSL = """\
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
 """
 
 NOBODY = 65534
@@ -75,6 +82,7 @@ class Dovecot:
     port: int
     root: Path
     users: list[ImapUser]
+    tls_port: int | None = None
 
     def add_user(self) -> ImapUser:
         """A user nobody has used yet (created up front: Dovecot re-reads its passwd file
@@ -140,8 +148,39 @@ def _wait_listening(port: int, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError("dovecot did not start listening")
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
+def _self_signed(root: Path) -> None:
+    """A certificate for ``localhost`` that no client trusts (for the TLS tests)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=7))
+        .sign(key, hashes.SHA256())
+    )
+    (root / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (root / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+def _run_dovecot(tls: bool) -> Iterator[Dovecot]:
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     root = Path(tempfile.mkdtemp(prefix="intake-dovecot-"))
     root.chmod(0o755)
@@ -149,21 +188,40 @@ def dovecot() -> Iterator[Dovecot]:
     (root / "mail").mkdir()
     os.chown(root / "mail", uid, gid)
     accounts = _write_users(root, uid, gid, USERS)
-    port = _free_port()
+    port, tls_port = _free_port(), _free_port() if tls else 0
+    if tls:
+        _self_signed(root)
+    ssl = SSL.format(root=root) if tls else "ssl = no"
     config = root / "dovecot.conf"
-    config.write_text(CONFIG.format(root=root, port=port, users=users))
-    output = root / "stdout.log"
-    with output.open("wb") as out:
+    config.write_text(CONFIG.format(root=root, port=port, tls_port=tls_port, users=users, ssl=ssl))
+    with (root / "stdout.log").open("wb") as out:
         process = subprocess.Popen([binary, "-F", "-c", str(config)], stdout=out, stderr=out)
     try:
         _wait_listening(port, process, root / "dovecot.log")
-        server = Dovecot("127.0.0.1", port, root, [])
+        server = Dovecot("127.0.0.1", port, root, [], tls_port or None)
         server.users.extend(ImapUser(name, pw, server) for name, pw in accounts)
         yield server
     finally:
         process.terminate()
         process.wait(timeout=15)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """Plain IMAP only (no STARTTLS offered)."""
+    yield from _run_dovecot(tls=False)
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls() -> Iterator[Dovecot]:
+    """STARTTLS on ``port`` and implicit TLS on ``tls_port``, with a self-signed certificate."""
+    yield from _run_dovecot(tls=True)
+
+
+@pytest.fixture
+def imap_tls_user(dovecot_tls: Dovecot) -> ImapUser:
+    return dovecot_tls.add_user()
 
 
 @pytest.fixture

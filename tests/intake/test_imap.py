@@ -351,3 +351,29 @@ def test_connection_test_and_folder_statuses_read_the_real_server(conn, org, set
         s.path: (s.messages, s.unseen) for s in imap_folders.folder_statuses(account, settings)
     }
     assert statuses == {"INBOX": (2, 2), "Archive": (0, 0)}
+
+
+def test_ssl_and_starttls_mailboxes_sync_when_certificate_checks_are_off(
+    pool, conn, org, settings, imap_tls_user
+):
+    lenient = settings.with_overrides(imap_verify_tls=False)
+    imap_tls_user.append("INBOX", mail(1))
+    server = imap_tls_user.server
+    implicit = make_account(
+        conn, org.org_id, imap_tls_user, "ssl@example.com", encryption="ssl", port=server.tls_port
+    )
+    starttls = make_account(conn, org.org_id, imap_tls_user, "tls@example.com", encryption="tls")
+
+    assert sync(pool, lenient, implicit).fetched == 1
+    assert sync(pool, lenient, starttls).fetched == 1
+
+
+@pytest.mark.parametrize("encryption", ["ssl", "tls"])
+def test_an_untrusted_certificate_is_a_tls_failure(
+    pool, conn, org, settings, imap_tls_user, encryption
+):
+    server = imap_tls_user.server
+    port = server.tls_port if encryption == "ssl" else server.port
+    box = make_account(conn, org.org_id, imap_tls_user, encryption=encryption, port=port)
+    error = failed_sync(pool, conn, settings, box)
+    assert error == f"TLS failure with 127.0.0.1:{port}: CERTIFICATE_VERIFY_FAILED"
