@@ -122,18 +122,20 @@ def _send_after_commit(report: SyncReport) -> None:
 
 def enqueue_polls() -> int:
     """Enqueue a sync of every active folder not already waiting in the queue; return how many."""
-    settings, client = runtime.settings(), redis_client()
     with runtime.pool().connection() as conn:
         targets = mailboxes.active_imap_folders(conn)
-    sent = 0
-    for mailbox_id, folder in targets:
-        marker = key(settings, "queued", mailbox_id, folder)
-        if client.set(marker, 1, nx=True, ex=max(settings.imap_poll_seconds * 10, 60)):
-            sync_imap_folder.send(mailbox_id, folder)
-            sent += 1
-    return sent
+    return sum(request_sync(mailbox_id, folder) for mailbox_id, folder in targets)
 
 
-def request_sync(mailbox_id: int, folder: str) -> None:
-    """Enqueue an incremental sync (the IDLE watcher's notice)."""
+def request_sync(mailbox_id: int, folder: str) -> bool:
+    """Enqueue an incremental sync unless one is already waiting; ``True`` if enqueued.
+
+    Used by the scheduler's polls and the IDLE watchers' notices alike, so a burst of
+    new-mail notices costs one job, not one per message.
+    """
+    settings = runtime.settings()
+    marker = key(settings, "queued", mailbox_id, folder)
+    if not redis_client().set(marker, 1, nx=True, ex=max(settings.imap_poll_seconds * 10, 60)):
+        return False
     sync_imap_folder.send(mailbox_id, folder)
+    return True

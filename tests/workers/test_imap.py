@@ -42,6 +42,13 @@ def test_scheduler_polls_every_active_folder_once_until_its_job_runs(
     assert enqueue_polls() == 0  # still queued: no pile-up behind a slow worker
 
 
+def test_a_burst_of_new_mail_notices_queues_one_sync(conn, org, imap_user):
+    from workers.imap import request_sync
+
+    box = make_account(conn, org.org_id, imap_user)
+    assert [request_sync(box, "INBOX") for _ in range(3)] == [True, False, False]
+
+
 def test_polled_mail_becomes_tickets_and_broken_mailboxes_do_not_stop_the_others(
     conn, org, imap_user, worker
 ):
