@@ -33,7 +33,7 @@ from pipeline.intake.imap_fetch import (
 )
 from pipeline.records import ImapAccount
 from pipeline.stages import Job
-from pipeline.store import mailbox_folders, mailboxes
+from pipeline.store import mailbox_folders, mailboxes, messages
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,8 @@ def _store(
             message_id = accept_raw(
                 conn, item.raw, envelope, "imap", box, folder=folder, imap_uid=item.uid
             )
+            if item.internal_date is not None:
+                messages.set_received_at(conn, message_id, item.internal_date)
         elif item.skip_reason == TOO_LARGE:
             log.warning(
                 "mailbox %s folder %r uid %s: %s bytes is over the size limit; skipped",

@@ -85,6 +85,7 @@ def connect(account: ImapAccount, timeout: float, verify_tls: bool = True) -> IM
             ssl_context=context,
             timeout=timeout,
         )
+        client.normalise_times = False  # keep INTERNALDATE's own offset, not local time
         if account.encryption == "tls":
             client.starttls(context)
         client.login(account.username, account.password)

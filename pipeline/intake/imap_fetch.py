@@ -10,8 +10,8 @@ is never downloaded.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 
@@ -44,6 +44,7 @@ class Fetched:
     raw: bytes | None
     size: int | None
     skip_reason: str | None = None
+    internal_date: datetime | None = None
 
 
 def resync_reason(state: FolderState, uidvalidity: int, request: SyncRequest) -> str | None:
@@ -75,40 +76,43 @@ def poll_folder(client: IMAPClient, uids: list[int], max_bytes: int) -> Iterator
     """Yield every UID of ``uids`` with its raw bytes, or the reason it was skipped."""
     for start in range(0, len(uids), SIZE_BATCH):
         chunk = uids[start : start + SIZE_BATCH]
-        sizes = {
-            uid: data.get(b"RFC822.SIZE")
-            for uid, data in client.fetch(chunk, ["RFC822.SIZE"]).items()
-        }
-        yield from _fetch_bodies(client, [(uid, sizes.get(uid)) for uid in chunk], max_bytes)
+        found = client.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
+        meta = [Fetched(uid, None, *_size_and_date(found.get(uid))) for uid in chunk]
+        yield from _fetch_bodies(client, meta, max_bytes)
 
 
-def _fetch_bodies(
-    client: IMAPClient, sized: list[tuple[int, int | None]], max_bytes: int
-) -> Iterator[Fetched]:
-    batch: list[tuple[int, int]] = []
-    for uid, size in sized:
-        if size is None or size > max_bytes:
+def _size_and_date(data: dict | None) -> tuple[int | None, str | None, datetime | None]:
+    if data is None:
+        return None, VANISHED, None
+    return data.get(b"RFC822.SIZE"), None, data.get(b"INTERNALDATE")
+
+
+def _fetch_bodies(client: IMAPClient, meta: list[Fetched], max_bytes: int) -> Iterator[Fetched]:
+    batch: list[Fetched] = []
+    for item in meta:
+        if item.size is None or item.size > max_bytes:
             yield from _bodies(client, batch)
             batch = []
-            yield Fetched(uid, None, size, VANISHED if size is None else TOO_LARGE)
+            yield replace(item, skip_reason=VANISHED if item.size is None else TOO_LARGE)
             continue
         if batch and (
-            len(batch) >= BODY_BATCH_COUNT or sum(s for _, s in batch) + size > BODY_BATCH_BYTES
+            len(batch) >= BODY_BATCH_COUNT
+            or sum(b.size or 0 for b in batch) + item.size > BODY_BATCH_BYTES
         ):
             yield from _bodies(client, batch)
             batch = []
-        batch.append((uid, size))
+        batch.append(item)
     yield from _bodies(client, batch)
 
 
-def _bodies(client: IMAPClient, batch: list[tuple[int, int]]) -> Iterator[Fetched]:
+def _bodies(client: IMAPClient, batch: list[Fetched]) -> Iterator[Fetched]:
     """Fetch a few bodies in one round trip, without setting ``\\Seen``."""
     if not batch:
         return
-    found = client.fetch([uid for uid, _ in batch], ["BODY.PEEK[]"])
-    for uid, size in batch:
-        raw = found.get(uid, {}).get(b"BODY[]")
-        yield Fetched(uid, raw, size) if raw is not None else Fetched(uid, None, size, VANISHED)
+    found = client.fetch([item.uid for item in batch], ["BODY.PEEK[]"])
+    for item in batch:
+        raw = found.get(item.uid, {}).get(b"BODY[]")
+        yield replace(item, raw=raw) if raw is not None else replace(item, skip_reason=VANISHED)
 
 
 def envelope_of(raw: bytes, mailbox: Mailbox) -> Envelope:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -85,3 +86,8 @@ def stalled(conn: Connection, older_than_seconds: int, limit: int = 500) -> list
 def touch(conn: Connection, message_ids: list[int]) -> None:
     """Reset the sweep clock of re-enqueued messages so they are not sent again at once."""
     conn.execute("UPDATE messages SET state_changed_at = now() WHERE id = ANY(%s)", (message_ids,))
+
+
+def set_received_at(conn: Connection, message_id: int, received_at: datetime) -> None:
+    """Date a message by when its mail server received it (IMAP INTERNALDATE), not by import."""
+    conn.execute("UPDATE messages SET received_at = %s WHERE id = %s", (received_at, message_id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -377,3 +377,18 @@ def test_an_untrusted_certificate_is_a_tls_failure(
     box = make_account(conn, org.org_id, imap_tls_user, encryption=encryption, port=port)
     error = failed_sync(pool, conn, settings, box)
     assert error == f"TLS failure with 127.0.0.1:{port}: CERTIFICATE_VERIFY_FAILED"
+
+
+def test_imported_mail_is_dated_by_when_the_server_received_it(
+    pool, conn, org, settings, imap_user
+):
+    received = datetime(2024, 1, 15, 10, 30, tzinfo=UTC)
+    client = imap_user.client()
+    client.append("INBOX", mail(1), msg_time=received)
+    client.logout()
+    box = make_account(conn, org.org_id, imap_user)
+
+    sync(pool, settings, box)
+
+    row = conn.execute("SELECT received_at FROM messages WHERE mailbox_id = %s", (box,)).fetchone()
+    assert row["received_at"] == received
