@@ -11,15 +11,12 @@ so one broken mailbox never stops the others.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from imapclient import SEEN, IMAPClient
 from psycopg_pool import ConnectionPool
 
 from config import Settings
-from pipeline import events
 from pipeline.intake import accept_raw
 from pipeline.intake.imap_connect import ImapFailure, session
 from pipeline.intake.imap_fetch import (
@@ -31,40 +28,13 @@ from pipeline.intake.imap_fetch import (
     resync_reason,
     uids_to_read,
 )
+from pipeline.intake.imap_report import SyncReport, record_failure, record_success
 from pipeline.records import ImapAccount
-from pipeline.stages import Job
 from pipeline.store import mailbox_folders, mailboxes, messages
 
 log = logging.getLogger(__name__)
 
 __all__ = ["ImapFailure", "SyncReport", "SyncRequest", "sync_folder"]
-
-
-@dataclass
-class SyncReport:
-    """What one sync did; ``error`` is set when it failed. ``jobs`` go out after commit."""
-
-    mailbox_id: int
-    folder: str
-    fetched: int = 0
-    skipped: int = 0
-    uidvalidity: int | None = None
-    last_uid: int = 0
-    resync: str | None = None
-    error: str | None = None
-    message_ids: list[int] = field(default_factory=list)
-    jobs: tuple[Job, ...] = ()
-
-    def counts(self) -> dict[str, object]:
-        return {
-            "account_id": self.mailbox_id,
-            "folder": self.folder,
-            "fetched": self.fetched,
-            "skipped": self.skipped,
-            "uidvalidity": self.uidvalidity,
-            "last_uid": self.last_uid,
-            "resync": self.resync,
-        }
 
 
 def sync_folder(
@@ -89,9 +59,9 @@ def sync_folder(
             _import(pool, settings, client, account, report, request, on_accepted)
     except ImapFailure as failure:
         report.error = failure.message
-        report.jobs = _record_failure(pool, account, folder, failure, request)
+        report.jobs = record_failure(pool, account, folder, failure, request)
         return report
-    report.jobs = _record_success(pool, account, report, request)
+    report.jobs = record_success(pool, account, report, request)
     return report
 
 
@@ -103,6 +73,8 @@ def _select(client: IMAPClient, account: ImapAccount, folder: str) -> int:
         if not client.folder_exists(folder):
             raise ImapFailure("folder", f"folder {folder!r} does not exist on the server") from exc
         raise
+    if b"UIDVALIDITY" not in selected:  # RFC 3501 requires it; without it UIDs mean nothing
+        raise ImapFailure("protocol", f"the server gave no UIDVALIDITY for folder {folder!r}")
     return int(selected[b"UIDVALIDITY"])
 
 
@@ -165,42 +137,3 @@ def _store(
             )
         mailbox_folders.advance(conn, box.id, folder, item.uid)
     return message_id
-
-
-def _event_key(kind: str, report_or_box: int, folder: str) -> str:
-    return f"{kind}:{report_or_box}:{folder}:{uuid.uuid4().hex}"
-
-
-def _record_success(
-    pool: ConnectionPool, account: ImapAccount, report: SyncReport, request: SyncRequest
-) -> tuple[Job, ...]:
-    """Stamp the sync; raise ``sync.completed`` when it did something or was asked for."""
-    box = account.mailbox
-    with pool.connection() as conn, conn.transaction():
-        mailbox_folders.mark_synced(conn, box.id, report.folder)
-        mailboxes.record_sync_success(conn, box.id)
-        if not (report.fetched or report.skipped or report.resync or request.manual):
-            return ()
-        key = _event_key("sync.completed", box.id, report.folder)
-        return events.emit(conn, box.org_id, "sync.completed", key, report.counts())
-
-
-def _record_failure(
-    pool: ConnectionPool,
-    account: ImapAccount,
-    folder: str,
-    failure: ImapFailure,
-    request: SyncRequest,
-) -> tuple[Job, ...]:
-    """Record the error; raise ``sync.failed`` when it is new (not on every poll) or asked for."""
-    box = account.mailbox
-    log.warning("IMAP sync of mailbox %s folder %r failed: %s", box.id, folder, failure.message)
-    with pool.connection() as conn, conn.transaction():
-        previous = mailbox_folders.mark_failed(conn, box, folder, failure.message)
-        mailboxes.record_sync_error(conn, box.id, failure.message)
-        if previous == failure.message and not request.manual:
-            return ()
-        data = {"account_id": box.id, "folder": folder, "kind": failure.kind}
-        data["error"] = failure.message
-        key = _event_key("sync.failed", box.id, folder)
-        return events.emit(conn, box.org_id, "sync.failed", key, data)
