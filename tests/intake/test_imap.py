@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, date, datetime
 
@@ -221,6 +222,7 @@ def failed_sync(pool, conn, settings, box, folder="INBOX", request=None):
 def test_bad_password_is_recorded_and_raises_sync_failed_once_per_new_error(
     pool, conn, org, settings, imap_user, caplog
 ):
+    caplog.set_level(logging.DEBUG)  # imapclient logs every command at DEBUG
     box = make_account(conn, org.org_id, imap_user, password="wrong-password")
     error = failed_sync(pool, conn, settings, box)
     failed_sync(pool, conn, settings, box)  # the same error on the next poll: no new event
@@ -282,8 +284,13 @@ def test_a_successful_folder_sync_keeps_the_mailbox_error_of_a_failing_folder(
     assert mailboxes.get_account(conn, org.org_id, box)["last_error"] is None
 
 
-def test_password_is_encrypted_at_rest(conn, org, settings, imap_user):
+def test_password_is_encrypted_at_rest_and_never_logged(
+    pool, conn, org, settings, imap_user, caplog
+):
+    caplog.set_level(logging.DEBUG)
     box = make_account(conn, org.org_id, imap_user)
+    sync(pool, settings, box)
+    assert "LOGIN" in caplog.text and imap_user.password not in caplog.text
     stored = conn.execute(
         "SELECT imap_password_enc FROM mailboxes WHERE id = %s", (box,)
     ).fetchone()["imap_password_enc"]
