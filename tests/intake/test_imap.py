@@ -399,3 +399,38 @@ def test_imported_mail_is_dated_by_when_the_server_received_it(
 
     row = conn.execute("SELECT received_at FROM messages WHERE mailbox_id = %s", (box,)).fetchone()
     assert row["received_at"] == received
+
+
+def test_a_message_expunged_between_search_and_fetch_is_passed_over(imap_user):
+    from pipeline.intake.imap_fetch import poll_folder
+
+    imap_user.append("INBOX", mail(1), mail(2))
+    reader = imap_user.client()
+    reader.select_folder("INBOX", readonly=True)
+    uids = reader.search("ALL")
+    other = imap_user.client()
+    other.select_folder("INBOX")
+    other.delete_messages([1])
+    other.expunge()
+    other.logout()
+
+    items = list(poll_folder(reader, uids, 1_000_000))
+    reader.logout()
+
+    assert [(i.uid, i.skip_reason) for i in items] == [(1, "vanished"), (2, None)]
+    assert items[1].raw == mail(2)
+
+
+def test_a_folder_with_a_non_ascii_name_syncs_under_that_name(pool, conn, org, settings, imap_user):
+    from pipeline.intake import imap_folders
+
+    client = imap_user.client()
+    client.create_folder("Réclamations")
+    client.logout()
+    imap_user.append("Réclamations", mail(1))
+    box = make_account(conn, org.org_id, imap_user, sync_folders=["Réclamations"])
+
+    assert sync(pool, settings, box, "Réclamations").fetched == 1
+    assert [r["imap_uid"] for r in imported(conn, box, "Réclamations")] == [1]
+    account = mailboxes.imap_account(conn, settings.secret_key, box)
+    assert "Réclamations" in imap_folders.test_connection(account, settings)
