@@ -300,3 +300,16 @@ def test_the_password_appears_in_no_answer_and_no_log(client, org, imap_user, ca
     ]
     assert all(secret not in json.dumps(a.json) for a in answers)
     assert secret not in caplog.text
+
+
+def test_a_folder_listed_twice_is_synced_once(client, org, imap_user):
+    body = payload(imap_user, sync_folders=["INBOX", "Archive", "INBOX"])
+    response = client.post("/api/accounts", json=body, headers=org.headers)
+    assert response.json["data"]["sync_folders"] == ["INBOX", "Archive"]
+
+
+def test_the_openapi_document_describes_the_account_endpoints(client):
+    paths = client.get("/openapi.json").json["paths"]
+    assert {"get", "post"} <= set(paths["/api/accounts"])
+    assert {"get", "put", "delete"} <= set(paths["/api/accounts/{account_id}"])
+    assert "post" in paths["/api/accounts/{account_id}/sync"]

@@ -34,9 +34,11 @@ class AccountFields(BaseModel):
     @field_validator("sync_folders")
     @classmethod
     def _folder_names(cls, folders: list[str] | None) -> list[str] | None:
-        if folders is not None and any(not f.strip() or len(f) > 255 for f in folders):
+        if folders is None:
+            return None
+        if any(not f.strip() or len(f) > 255 for f in folders):
             raise ValueError("folder names must be 1-255 characters")
-        return folders
+        return list(dict.fromkeys(folders))  # one sync job per folder, even if listed twice
 
     def settings(self) -> dict[str, Any]:
         """The fields that were given, minus the password and the test flag."""

@@ -90,6 +90,7 @@ def _saved(save) -> dict[str, Any]:
 @require("read")
 @spec.validate(query=schemas.AccountListQuery, tags=TAGS)
 def list_accounts(query: schemas.AccountListQuery):
+    """List mail accounts (with mail statistics when ``include_stats``)."""
     rows = mailboxes.list_accounts(get_conn(), g.org_id)
     if not query.include_stats:
         return ok([schemas.account(r) for r in rows])
@@ -100,6 +101,7 @@ def list_accounts(query: schemas.AccountListQuery):
 @require("write")
 @spec.validate(json=schemas.AccountCreate, tags=TAGS)
 def create_account(json: schemas.AccountCreate):
+    """Create a mail account; with ``test_connection`` only if the server accepts the login."""
     values = json.settings()
     if json.test_connection:
         _check_connection(values, json.password)
@@ -111,6 +113,7 @@ def create_account(json: schemas.AccountCreate):
 @bp.get("/accounts/<int:account_id>")
 @require("read")
 def get_account(account_id: int):
+    """Account configuration and mail statistics (never the password: ``has_password``)."""
     row = _found(account_id)
     return ok({**schemas.account(row), "stats": _stats(account_id)})
 
@@ -119,6 +122,7 @@ def get_account(account_id: int):
 @require("write")
 @spec.validate(json=schemas.AccountUpdate, tags=TAGS)
 def update_account(account_id: int, json: schemas.AccountUpdate):
+    """Update an account; the password changes only when a non-empty one is given."""
     current = _found(account_id)
     values = json.settings()
     password = json.password or None
@@ -135,6 +139,7 @@ def update_account(account_id: int, json: schemas.AccountUpdate):
 @bp.post("/accounts/<int:account_id>/test")
 @require("write")
 def test_account(account_id: int):
+    """Log in and list the folders, or report the precise error."""
     account = _stored_account(account_id)
     try:
         folders = imap_folders.test_connection(account, _settings())
@@ -149,6 +154,7 @@ def test_account(account_id: int):
 @require("write")
 @spec.validate(json=schemas.SyncRequestBody, tags=TAGS)
 def sync_account(account_id: int, json: schemas.SyncRequestBody):
+    """Queue a sync of one folder or all synced folders (``full_resync``, ``since_date``)."""
     account = _stored_account(account_id)
     folders = [json.folder] if json.folder else account.sync_folders
     since = json.since_date.isoformat() if json.since_date else None
@@ -169,6 +175,7 @@ def sync_account(account_id: int, json: schemas.SyncRequestBody):
 @bp.get("/accounts/<int:account_id>/folders")
 @require("read")
 def list_folders(account_id: int):
+    """The server's folders with message and unseen counts (IMAP STATUS)."""
     account = _stored_account(account_id)
     try:
         statuses = imap_folders.folder_statuses(account, _settings())
@@ -180,6 +187,7 @@ def list_folders(account_id: int):
 @bp.get("/accounts/<int:account_id>/stats")
 @require("read")
 def account_stats(account_id: int):
+    """Mail counts of the account and the sync state of each folder."""
     _found(account_id)
     return ok(_stats(account_id))
 
@@ -188,6 +196,7 @@ def account_stats(account_id: int):
 @require("write")
 @spec.validate(query=schemas.DeleteQuery, tags=TAGS)
 def delete_account(account_id: int, query: schemas.DeleteQuery):
+    """Delete the account; its mail too with ``delete_emails``, else it stays unlinked."""
     _found(account_id)
     conn = get_conn()
     deleted = mailbox_mail.delete_mail(conn, g.org_id, account_id) if query.delete_emails else 0
