@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import psycopg
-
+from pipeline import blobs
 from pipeline.db import Connection
 
 
@@ -40,21 +39,5 @@ def delete_mail(conn: Connection, org_id: UUID, mailbox_id: int) -> int:
         (org_id, mailbox_id),
     ).fetchall()
     hashes = {r["raw_sha256"] for r in rows} | {r["blob_sha256"] for r in attached}
-    _drop_unused_blobs(conn, hashes)
+    blobs.delete_unreferenced(conn, sorted(hashes))
     return len(rows)
-
-
-def _drop_unused_blobs(conn: Connection, candidates: set[str]) -> None:
-    """Blobs are shared by content; one still referenced anywhere is kept."""
-    if not candidates:
-        return
-    try:
-        with conn.transaction():
-            conn.execute(
-                """DELETE FROM blobs b WHERE b.sha256 = ANY(%s)
-                     AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.raw_sha256 = b.sha256)
-                     AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.blob_sha256 = b.sha256)""",
-                (list(candidates),),
-            )
-    except psycopg.errors.ForeignKeyViolation:
-        return  # still referenced by a table that keeps its own blobs (sent mail, audio)

@@ -313,3 +313,16 @@ def test_the_openapi_document_describes_the_account_endpoints(client):
     assert {"get", "post"} <= set(paths["/api/accounts"])
     assert {"get", "put", "delete"} <= set(paths["/api/accounts/{account_id}"])
     assert "post" in paths["/api/accounts/{account_id}/sync"]
+
+
+def test_deleting_an_account_with_its_emails_drops_blobs_nothing_else_uses(
+    client, org, account, pool, conn
+):
+    box = mailboxes.get(conn, org.org_id, account["id"])
+    run_pipeline(pool, accept(pool, MAIL, box))
+    response = client.delete(
+        f"/api/accounts/{account['id']}?delete_emails=true", headers=org.headers
+    )
+    assert response.json["data"]["emails_deleted"] == 1
+    assert conn.execute("SELECT count(*) AS n FROM blobs").fetchone()["n"] == 0
+    assert conn.execute("SELECT count(*) AS n FROM mailboxes").fetchone()["n"] == 0
