@@ -48,13 +48,16 @@ userdb {{
   driver = passwd-file
   args = username_format=%u {root}/passwd
 }}
-# No growing delay after failed logins from one address (anvil's auth penalty).
+# No growing delay after failed logins from one address (anvil's auth penalty), and no
+# chroot (which needs root; the suite may run as any user).
 service anvil {{
+  chroot =
   unix_listener anvil-auth-penalty {{
     mode = 0
   }}
 }}
 service imap-login {{
+  chroot =
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
