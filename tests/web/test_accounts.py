@@ -326,3 +326,14 @@ def test_deleting_an_account_with_its_emails_drops_blobs_nothing_else_uses(
     assert response.json["data"]["emails_deleted"] == 1
     assert conn.execute("SELECT count(*) AS n FROM blobs").fetchone()["n"] == 0
     assert conn.execute("SELECT count(*) AS n FROM mailboxes").fetchone()["n"] == 0
+
+
+def test_testing_a_mailbox_without_imap_settings_names_the_missing_field(client, org, conn):
+    box = mailboxes.create(conn, org.org_id, "smtp-only@example.com")
+    url = f"/api/accounts/{box.id}"
+    tested = client.put(url, json={"test_connection": True}, headers=org.headers)
+    assert (tested.status_code, tested.json["field"]) == (422, "host")
+    direct = client.post(f"{url}/test", headers=org.headers)
+    assert (direct.status_code, direct.json["field"]) == (422, "host")
+    listed = client.get("/api/accounts", headers=org.headers).json["data"][0]
+    assert (listed["host"], listed["has_password"]) == (None, False)

@@ -66,6 +66,9 @@ def _stats(mailbox_id: int) -> dict[str, Any]:
 
 def _check_connection(values: dict[str, Any], password: str) -> None:
     """``test_connection`` before saving: raises a 422 with the server's precise answer."""
+    for field in ("host", "port", "username"):
+        if not values.get(field):
+            raise InputError(f"{field} is required to test the connection", field, 422)
     box = Mailbox(0, g.org_id, values["name"], values["email"])
     account = ImapAccount(
         box, values["host"], values["port"], values["username"], password, values["encryption"]
