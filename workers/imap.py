@@ -100,7 +100,10 @@ def _sync_until_quiet(
     again = key(settings, "again", mailbox_id, folder)
 
     def accepted(message_id: int) -> None:
-        enqueue(FIRST_STAGE, message_id)
+        try:
+            enqueue(FIRST_STAGE, message_id)
+        except Exception:  # committed already: the sweeper enqueues it later
+            log.exception("enqueue failed after commit for message %s", message_id)
         lock.reacquire()  # renew the TTL: this long sync is alive
 
     while True:

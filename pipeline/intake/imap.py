@@ -17,6 +17,7 @@ from imapclient import SEEN, IMAPClient
 from psycopg_pool import ConnectionPool
 
 from config import Settings
+from pipeline.db import Connection
 from pipeline.intake import accept_raw
 from pipeline.intake.imap_connect import ImapFailure, session
 from pipeline.intake.imap_fetch import (
@@ -29,7 +30,7 @@ from pipeline.intake.imap_fetch import (
     uids_to_read,
 )
 from pipeline.intake.imap_report import SyncReport, record_failure, record_success
-from pipeline.records import ImapAccount
+from pipeline.records import ImapAccount, Mailbox
 from pipeline.store import mailbox_folders, mailboxes, messages
 
 log = logging.getLogger(__name__)
@@ -118,22 +119,24 @@ def _store(
     with pool.connection() as conn, conn.transaction():
         message_id = None
         if item.raw is not None:
-            envelope = envelope_of(item.raw, box)
-            message_id = accept_raw(
-                conn, item.raw, envelope, "imap", box, folder=folder, imap_uid=item.uid
-            )
-            if item.internal_date is not None:
-                messages.set_received_at(conn, message_id, item.internal_date)
+            message_id = _accept(conn, box, folder, item)
         elif item.skip_reason == TOO_LARGE:
             log.warning(
                 "mailbox %s folder %r uid %s: %s bytes is over the size limit; skipped",
-                box.id,
-                folder,
-                item.uid,
-                item.size,
+                *(box.id, folder, item.uid, item.size),
             )
             mailbox_folders.record_skip(
                 conn, box, folder, uidvalidity, item.uid, item.size, TOO_LARGE
             )
         mailbox_folders.advance(conn, box.id, folder, item.uid)
+    return message_id
+
+
+def _accept(conn: Connection, box: Mailbox, folder: str, item: Fetched) -> int:
+    """The one door, dated by the server's INTERNALDATE when it gave one."""
+    assert item.raw is not None
+    envelope = envelope_of(item.raw, box)
+    message_id = accept_raw(conn, item.raw, envelope, "imap", box, folder=folder, imap_uid=item.uid)
+    if item.internal_date is not None:
+        messages.set_received_at(conn, message_id, item.internal_date)
     return message_id
