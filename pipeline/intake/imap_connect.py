@@ -60,6 +60,8 @@ def describe(exc: BaseException, account: ImapAccount) -> ImapFailure:
         return ImapFailure("tls", f"TLS failure with {where}: {exc.reason or exc}")
     if isinstance(exc, CapabilityError):
         return ImapFailure("tls", f"{where} does not offer STARTTLS; use ssl or none")
+    if isinstance(exc, UnicodeError):  # the IDNA codec refusing the host name
+        return ImapFailure("connect", f"invalid host name {account.host!r}")
     if isinstance(exc, socket.gaierror):
         return ImapFailure("connect", f"cannot resolve host {account.host}")
     if isinstance(exc, TimeoutError | socket.timeout):

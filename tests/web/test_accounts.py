@@ -77,6 +77,9 @@ def test_create_applies_the_documented_defaults_and_never_returns_the_password(
         ({"sync_folders": "INBOX"}, "sync_folders"),
         ({"sync_folders": []}, "sync_folders"),
         ({"is_active": "maybe"}, "is_active"),
+        ({"host": "mail example.com"}, "host"),
+        ({"username": "bob\x00"}, "username"),
+        ({"password": "pw\r\nA1 LOGOUT"}, "password"),
     ],
 )
 def test_create_rejects_bad_input_naming_the_field(client, org, imap_user, change, field):
@@ -337,3 +340,10 @@ def test_testing_a_mailbox_without_imap_settings_names_the_missing_field(client,
     assert (direct.status_code, direct.json["field"]) == (422, "host")
     listed = client.get("/api/accounts", headers=org.headers).json["data"][0]
     assert (listed["host"], listed["has_password"]) == (None, False)
+
+
+def test_a_host_name_no_resolver_accepts_fails_the_connection_test_cleanly(client, org, imap_user):
+    body = payload(imap_user, host="a" * 70 + ".example.com", test_connection=True)
+    response = client.post("/api/accounts", json=body, headers=org.headers)
+    assert response.status_code == 422
+    assert response.json["error"].startswith("Connection test failed: invalid host name")

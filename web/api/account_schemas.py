@@ -14,6 +14,9 @@ from web.serialize import iso
 
 Encryption = Literal["ssl", "tls", "none"]
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+HOST_PATTERN = r"^[^\s/@\x00]+$"
+# CR, LF or NUL in a credential would end the IMAP command line early.
+LINE_PATTERN = r"^[^\r\n\x00]*$"
 
 
 class AccountFields(BaseModel):
@@ -21,10 +24,10 @@ class AccountFields(BaseModel):
 
     name: str | None = Field(None, min_length=2, max_length=100)
     email: str | None = Field(None, max_length=254, pattern=EMAIL_PATTERN)
-    host: str | None = Field(None, min_length=1, max_length=255)
+    host: str | None = Field(None, min_length=1, max_length=255, pattern=HOST_PATTERN)
     port: int | None = Field(None, ge=1, le=65535)
-    username: str | None = Field(None, min_length=1, max_length=255)
-    password: str | None = Field(None, max_length=1024)
+    username: str | None = Field(None, min_length=1, max_length=255, pattern=LINE_PATTERN)
+    password: str | None = Field(None, max_length=1024, pattern=LINE_PATTERN)
     encryption: Encryption | None = None
     is_active: bool | None = None
     sync_folders: list[str] | None = Field(None, min_length=1, max_length=100)
@@ -49,10 +52,10 @@ class AccountFields(BaseModel):
 class AccountCreate(AccountFields):
     name: str = Field(min_length=2, max_length=100)
     email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
-    host: str = Field(min_length=1, max_length=255)
+    host: str = Field(min_length=1, max_length=255, pattern=HOST_PATTERN)
     port: int = Field(ge=1, le=65535)
-    username: str = Field(min_length=1, max_length=255)
-    password: str = Field(min_length=1, max_length=1024)
+    username: str = Field(min_length=1, max_length=255, pattern=LINE_PATTERN)
+    password: str = Field(min_length=1, max_length=1024, pattern=LINE_PATTERN)
     encryption: Encryption = "ssl"
     is_active: bool = False
     sync_folders: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1, max_length=100)
