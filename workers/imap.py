@@ -17,6 +17,7 @@ from functools import cache
 import dramatiq
 import redis
 from redis.exceptions import LockError
+from redis.lock import Lock
 
 from config import Settings
 from pipeline.intake import FIRST_STAGE
@@ -95,7 +96,7 @@ def _defer(settings: Settings, mailbox_id: int, folder: str, request: SyncReques
 
 
 def _sync_until_quiet(
-    settings: Settings, lock, mailbox_id: int, folder: str, request: SyncRequest
+    settings: Settings, lock: Lock, mailbox_id: int, folder: str, request: SyncRequest
 ) -> SyncReport | None:
     again = key(settings, "again", mailbox_id, folder)
 
