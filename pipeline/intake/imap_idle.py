@@ -32,11 +32,14 @@ def watch_folder(
     settings: Settings,
     on_new_mail: Callable[[], None],
     stop: threading.Event,
+    on_tick: Callable[[], None] = lambda: None,
 ) -> bool:
     """IDLE on ``folder`` until ``stop`` is set; ``False`` at once if the server lacks IDLE.
 
     Calls ``on_new_mail`` once after selecting (mail may have arrived while no one
-    watched) and then on every new-mail notice. Raises ``ImapFailure``.
+    watched) and then on every new-mail notice, and ``on_tick`` about every second (the
+    caller renews its lease there; whatever it raises ends the watch). Raises
+    ``ImapFailure``.
     """
     with session(account, settings.imap_timeout_seconds, settings.imap_verify_tls) as client:
         if not client.has_capability("IDLE"):
@@ -44,12 +47,16 @@ def watch_folder(
         client.select_folder(folder, readonly=True)
         on_new_mail()
         while not stop.is_set():
-            _idle_once(client, settings.imap_idle_seconds, on_new_mail, stop)
+            _idle_once(client, settings.imap_idle_seconds, on_new_mail, on_tick, stop)
     return True
 
 
 def _idle_once(
-    client: IMAPClient, seconds: float, on_new_mail: Callable[[], None], stop: threading.Event
+    client: IMAPClient,
+    seconds: float,
+    on_new_mail: Callable[[], None],
+    on_tick: Callable[[], None],
+    stop: threading.Event,
 ) -> None:
     """One IDLE command, ended before ``seconds`` (servers drop idlers after 30 minutes)."""
     client.idle()
@@ -58,5 +65,6 @@ def _idle_once(
         while not stop.is_set() and time.monotonic() < deadline:
             if has_new_mail(client.idle_check(timeout=CHECK_SECONDS)):
                 on_new_mail()
+            on_tick()
     finally:
         client.idle_done()

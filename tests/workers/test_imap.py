@@ -122,7 +122,9 @@ def test_idle_picks_up_new_mail_within_seconds(conn, org, settings, imap_user, p
 
     imap_user.append("INBOX", mail(1))
     box = make_account(conn, org.org_id, imap_user)
-    supervisor = IdleSupervisor(pool, settings, request_sync)
+    supervisor = IdleSupervisor(
+        pool, settings, request_sync, redis.Redis.from_url(settings.redis_url)
+    )
     supervisor.refresh()
     try:
         # The watcher first catches up on what arrived before it started.
@@ -142,7 +144,9 @@ def test_idle_watchers_follow_the_active_folders(conn, org, settings, imap_user,
     from workers.imap_idle import IdleSupervisor
 
     box = make_account(conn, org.org_id, imap_user, sync_folders=["INBOX"])
-    supervisor = IdleSupervisor(pool, settings, lambda *_: None)
+    supervisor = IdleSupervisor(
+        pool, settings, lambda *_: None, redis.Redis.from_url(settings.redis_url)
+    )
     try:
         supervisor.refresh()
         assert set(supervisor.watchers) == {(box, "INBOX")}
@@ -162,3 +166,46 @@ def test_idle_watchers_follow_the_active_folders(conn, org, settings, imap_user,
         assert supervisor.watchers == {}
     finally:
         supervisor.stop_all()
+
+
+def test_idle_processes_share_the_folders_one_connection_each(conn, org, settings, imap_user, pool):
+    from workers.imap_idle import IdleSupervisor
+
+    make_account(conn, org.org_id, imap_user)
+    client = redis.Redis.from_url(settings.redis_url)
+    first_calls, second_calls = [], []
+    first = IdleSupervisor(pool, settings, lambda *t: first_calls.append(t), client, 0.2)
+    second = IdleSupervisor(pool, settings, lambda *t: second_calls.append(t), client, 0.2)
+    try:
+        first.refresh()
+        wait_for(lambda: first_calls)  # watching: it caught up once after selecting
+        second.refresh()
+        time.sleep(1)
+        assert second_calls == []  # the folder's lease is taken
+
+        first.stop_all()
+        wait_for(lambda: second_calls, timeout=5)  # taken over once released
+    finally:
+        first.stop_all()
+        second.stop_all()
+
+
+def test_a_watcher_renews_its_lease_and_stops_when_it_lost_it(settings, monkeypatch):
+    import pytest
+
+    from workers import imap_idle
+
+    monkeypatch.setattr(imap_idle, "LEASE_SECONDS", 0)  # renew on every tick
+    client = redis.Redis.from_url(settings.redis_url)
+    name = f"{settings.redis_namespace}:imap:idle:test"
+    lease = client.lock(name, timeout=30)
+    assert lease.acquire(blocking=False)
+    client.expire(name, 5)
+    tick = imap_idle._renewer(lease)
+
+    tick()
+    assert client.ttl(name) > 5  # renewed to the lease's full TTL
+
+    client.delete(name)  # expired, or taken by another process
+    with pytest.raises(imap_idle.LeaseLost):
+        tick()
