@@ -347,3 +347,21 @@ def test_a_host_name_no_resolver_accepts_fails_the_connection_test_cleanly(clien
     response = client.post("/api/accounts", json=body, headers=org.headers)
     assert response.status_code == 422
     assert response.json["error"].startswith("Connection test failed: invalid host name")
+
+
+def test_stats_show_each_folders_sync_state_and_skipped_mail(
+    client, org, account, imap_user, pool, settings
+):
+    from pipeline.intake.imap import SyncRequest, sync_folder
+
+    imap_user.append("INBOX", MAIL, MAIL + b"x" * 4_000)
+    small = settings.with_overrides(max_message_bytes=2_000)
+    sync_folder(pool, small, account["id"], "INBOX", SyncRequest(), lambda _: None)
+
+    stats = client.get(f"/api/accounts/{account['id']}/stats", headers=org.headers).json["data"]
+
+    assert stats["total_emails"] == 1
+    [inbox] = stats["sync"]
+    assert inbox["folder"] == "INBOX" and inbox["last_uid"] == 2
+    assert inbox["skipped_messages"] == 1 and inbox["last_error"] is None
+    assert inbox["uidvalidity"] and inbox["last_synced_at"]
