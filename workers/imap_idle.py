@@ -110,8 +110,11 @@ class IdleSupervisor:
     def _watch_leased(self, target: Target, stop: threading.Event, lease: Lock) -> bool:
         """One connection's watch; ``False`` when there is nothing to watch (no IDLE, no account)."""
         mailbox_id, folder = target
-        with self.pool.connection() as conn:
-            account = mailboxes.imap_account(conn, self.settings.secret_key, mailbox_id)
+        try:
+            with self.pool.connection() as conn:
+                account = mailboxes.imap_account(conn, self.settings.secret_key, mailbox_id)
+        except ValueError:  # undecryptable password: the polls record it; a new one restarts us
+            return False
         if account is None:
             return False
         try:

@@ -35,6 +35,10 @@ from pipeline.store import mailbox_folders, mailboxes, messages
 
 log = logging.getLogger(__name__)
 
+UNREADABLE_PASSWORD = (
+    "the stored password cannot be decrypted (was INTAKE_SECRET_KEY changed?); set it again"
+)
+
 __all__ = ["ImapFailure", "SyncReport", "SyncRequest", "sync_folder"]
 
 
@@ -50,19 +54,35 @@ def sync_folder(
 
     ``on_accepted(message_id)`` is called after each message has committed.
     """
-    with pool.connection() as conn:
-        account = mailboxes.imap_account(conn, settings.secret_key, mailbox_id)
-    if account is None:
-        return None
     report = SyncReport(mailbox_id, folder)
+    with pool.connection() as conn:
+        box = mailboxes.find_by_id(conn, mailbox_id)
+        try:
+            account = mailboxes.imap_account(conn, settings.secret_key, mailbox_id)
+        except ValueError:
+            return _failed(pool, box, report, ImapFailure("auth", UNREADABLE_PASSWORD), request)
+    if box is None or account is None:
+        return None
     try:
         with session(account, settings.imap_timeout_seconds, settings.imap_verify_tls) as client:
             _import(pool, settings, client, account, report, request, on_accepted)
     except ImapFailure as failure:
-        report.error = failure.message
-        report.jobs = record_failure(pool, account, folder, failure, request)
-        return report
-    report.jobs = record_success(pool, account, report, request)
+        return _failed(pool, box, report, failure, request)
+    report.jobs = record_success(pool, box, report, request)
+    return report
+
+
+def _failed(
+    pool: ConnectionPool,
+    box: Mailbox | None,
+    report: SyncReport,
+    failure: ImapFailure,
+    request: SyncRequest,
+) -> SyncReport | None:
+    if box is None:
+        return None
+    report.error = failure.message
+    report.jobs = record_failure(pool, box, report.folder, failure, request)
     return report
 
 

@@ -17,7 +17,7 @@ from psycopg_pool import ConnectionPool
 from pipeline import events
 from pipeline.intake.imap_connect import ImapFailure
 from pipeline.intake.imap_fetch import SyncRequest
-from pipeline.records import ImapAccount
+from pipeline.records import Mailbox
 from pipeline.stages import Job
 from pipeline.store import mailbox_folders, mailboxes
 
@@ -56,10 +56,9 @@ def _event_key(kind: str, report_or_box: int, folder: str) -> str:
 
 
 def record_success(
-    pool: ConnectionPool, account: ImapAccount, report: SyncReport, request: SyncRequest
+    pool: ConnectionPool, box: Mailbox, report: SyncReport, request: SyncRequest
 ) -> tuple[Job, ...]:
     """Stamp the sync; raise ``sync.completed`` when it did something or was asked for."""
-    box = account.mailbox
     with pool.connection() as conn, conn.transaction():
         mailbox_folders.mark_synced(conn, box.id, report.folder)
         mailboxes.record_sync_success(conn, box.id)
@@ -71,13 +70,12 @@ def record_success(
 
 def record_failure(
     pool: ConnectionPool,
-    account: ImapAccount,
+    box: Mailbox,
     folder: str,
     failure: ImapFailure,
     request: SyncRequest,
 ) -> tuple[Job, ...]:
     """Record the error; raise ``sync.failed`` when it is new (not on every poll) or asked for."""
-    box = account.mailbox
     log.warning("IMAP sync of mailbox %s folder %r failed: %s", box.id, folder, failure.message)
     with pool.connection() as conn, conn.transaction():
         previous = mailbox_folders.mark_failed(conn, box, folder, failure.message)

@@ -434,3 +434,12 @@ def test_a_folder_with_a_non_ascii_name_syncs_under_that_name(pool, conn, org, s
     assert [r["imap_uid"] for r in imported(conn, box, "Réclamations")] == [1]
     account = mailboxes.imap_account(conn, settings.secret_key, box)
     assert "Réclamations" in imap_folders.test_connection(account, settings)
+
+
+def test_a_password_encrypted_under_another_key_is_a_recorded_failure(
+    pool, conn, org, settings, imap_user
+):
+    box = make_account(conn, org.org_id, imap_user)
+    rotated = settings.with_overrides(secret_key="a-different-key")
+    error = failed_sync(pool, conn, rotated, box)
+    assert error.startswith("the stored password cannot be decrypted")

@@ -365,3 +365,14 @@ def test_stats_show_each_folders_sync_state_and_skipped_mail(
     assert inbox["folder"] == "INBOX" and inbox["last_uid"] == 2
     assert inbox["skipped_messages"] == 1 and inbox["last_error"] is None
     assert inbox["uidvalidity"] and inbox["last_synced_at"]
+
+
+def test_a_password_the_key_cannot_decrypt_asks_for_the_password_again(client, org, account, conn):
+    from pipeline.crypto import encrypt
+
+    conn.execute(
+        "UPDATE mailboxes SET imap_password_enc = %s WHERE id = %s",
+        (encrypt("some-other-key", "pw"), account["id"]),
+    )
+    response = client.post(f"/api/accounts/{account['id']}/test", headers=org.headers)
+    assert (response.status_code, response.json["field"]) == (422, "password")

@@ -48,9 +48,18 @@ def _found(mailbox_id: int) -> dict[str, Any]:
     return row
 
 
+def _imap_account(mailbox_id: int) -> ImapAccount | None:
+    try:
+        return mailboxes.imap_account(get_conn(), _settings().secret_key, mailbox_id, g.org_id)
+    except ValueError:
+        raise InputError(
+            "The stored password cannot be decrypted; set the password again", "password", 422
+        ) from None
+
+
 def _stored_account(mailbox_id: int) -> ImapAccount:
     _found(mailbox_id)
-    account = mailboxes.imap_account(get_conn(), _settings().secret_key, mailbox_id, g.org_id)
+    account = _imap_account(mailbox_id)
     if account is None:
         raise InputError("This account has no IMAP settings", "host", 422)
     return account
@@ -131,7 +140,7 @@ def update_account(account_id: int, json: schemas.AccountUpdate):
     password = json.password or None
     if json.test_connection:
         merged = {**schemas.account(current), **values}
-        stored = mailboxes.imap_account(get_conn(), _settings().secret_key, account_id, g.org_id)
+        stored = None if password else _imap_account(account_id)
         _check_connection(merged, password or (stored.password if stored else ""))
     secret = encrypt(_settings().secret_key, password) if password else None
     conn = get_conn()
