@@ -80,6 +80,9 @@ def test_create_applies_the_documented_defaults_and_never_returns_the_password(
         ({"host": "mail example.com"}, "host"),
         ({"username": "bob\x00"}, "username"),
         ({"password": "pw\r\nA1 LOGOUT"}, "password"),
+        ({"name": "Sup\x00port"}, "name"),
+        ({"email": "a\x00b@example.com"}, "email"),
+        ({"sync_folders": ["INBOX\r\nA1 DELETE INBOX"]}, "sync_folders"),
     ],
 )
 def test_create_rejects_bad_input_naming_the_field(client, org, imap_user, change, field):
@@ -212,6 +215,14 @@ def test_sync_rejects_a_since_date_that_is_not_y_m_d(client, org, account, since
         f"/api/accounts/{account['id']}/sync", json={"since_date": since}, headers=org.headers
     )
     assert (response.status_code, response.json["field"]) == (422, "since_date")
+
+
+@pytest.mark.parametrize("folder", ["", "IN\x00BOX", "INBOX\r\nA1 LOGOUT"])
+def test_sync_rejects_a_folder_name_imap_cannot_carry(client, org, account, folder):
+    response = client.post(
+        f"/api/accounts/{account['id']}/sync", json={"folder": folder}, headers=org.headers
+    )
+    assert (response.status_code, response.json["field"]) == (422, "folder")
 
 
 def _messages(conn, mailbox_id):

@@ -13,16 +13,17 @@ from pydantic import BaseModel, Field, field_validator
 from web.serialize import iso
 
 Encryption = Literal["ssl", "tls", "none"]
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+TEXT_PATTERN = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 HOST_PATTERN = r"^[^\s/@\x00]+$"
-# CR, LF or NUL in a credential would end the IMAP command line early.
+# CR, LF or NUL in a credential or folder name would end the IMAP command line early.
 LINE_PATTERN = r"^[^\r\n\x00]*$"
 
 
 class AccountFields(BaseModel):
     """The settings shared by create and update (all optional here)."""
 
-    name: str | None = Field(None, min_length=2, max_length=100)
+    name: str | None = Field(None, min_length=2, max_length=100, pattern=TEXT_PATTERN)
     email: str | None = Field(None, max_length=254, pattern=EMAIL_PATTERN)
     host: str | None = Field(None, min_length=1, max_length=255, pattern=HOST_PATTERN)
     port: int | None = Field(None, ge=1, le=65535)
@@ -39,8 +40,8 @@ class AccountFields(BaseModel):
     def _folder_names(cls, folders: list[str] | None) -> list[str] | None:
         if folders is None:
             return None
-        if any(not f.strip() or len(f) > 255 for f in folders):
-            raise ValueError("folder names must be 1-255 characters")
+        if any(not f.strip() or len(f) > 255 or set(f) & {"\r", "\n", "\x00"} for f in folders):
+            raise ValueError("folder names must be 1-255 characters without CR, LF or NUL")
         return list(dict.fromkeys(folders))  # one sync job per folder, even if listed twice
 
     def settings(self) -> dict[str, Any]:
@@ -50,7 +51,7 @@ class AccountFields(BaseModel):
 
 
 class AccountCreate(AccountFields):
-    name: str = Field(min_length=2, max_length=100)
+    name: str = Field(min_length=2, max_length=100, pattern=TEXT_PATTERN)
     email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
     host: str = Field(min_length=1, max_length=255, pattern=HOST_PATTERN)
     port: int = Field(ge=1, le=65535)
@@ -74,7 +75,7 @@ class AccountListQuery(BaseModel):
 
 
 class SyncRequestBody(BaseModel):
-    folder: str | None = Field(None, min_length=1, max_length=255)
+    folder: str | None = Field(None, min_length=1, max_length=255, pattern=LINE_PATTERN)
     full_resync: bool = False
     since_date: date | None = Field(None, description="Y-m-d")
 
