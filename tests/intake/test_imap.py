@@ -12,7 +12,7 @@ from pipeline import blobs
 from pipeline.intake.imap import SyncRequest, sync_folder
 from pipeline.store import mailboxes
 from tests.dovecot import make_account
-from tests.helpers import mfs
+from tests.helpers import accept, mfs, run_pipeline
 
 
 def mail(n: int, subject: str = "Printer on fire", extra: str = "") -> bytes:
@@ -443,3 +443,64 @@ def test_a_password_encrypted_under_another_key_is_a_recorded_failure(
     rotated = settings.with_overrides(secret_key="a-different-key")
     error = failed_sync(pool, conn, rotated, box)
     assert error.startswith("the stored password cannot be decrypted")
+
+
+def test_resyncs_through_the_full_pipeline_open_no_second_ticket(
+    pool, conn, org, settings, imap_user
+):
+    imap_user.append("INBOX", mail(1), mail(2))
+    box = make_account(conn, org.org_id, imap_user)
+    first = sync(pool, settings, box)
+    for message_id in first.message_ids:
+        run_pipeline(pool, message_id)
+
+    again = sync(pool, settings, box, request=SyncRequest(full_resync=True, manual=True))
+    since = sync(pool, settings, box, request=SyncRequest(since=date(2000, 1, 1)))
+    for message_id in again.message_ids + since.message_ids:
+        run_pipeline(pool, message_id)
+
+    assert len(again.message_ids) == len(since.message_ids) == 2  # re-accepted...
+    copies = conn.execute(
+        "SELECT DISTINCT state FROM messages WHERE id = ANY(%s)",
+        (again.message_ids + since.message_ids,),
+    ).fetchall()
+    assert [r["state"] for r in copies] == ["duplicate"]  # ...and absorbed by dedupe
+    assert conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 2
+
+
+def test_a_uidvalidity_change_through_the_full_pipeline_opens_no_second_ticket(
+    pool, conn, org, settings, imap_user
+):
+    client = imap_user.client()
+    client.create_folder("Support")
+    client.logout()
+    imap_user.append("Support", mail(1), mail(2))
+    box = make_account(conn, org.org_id, imap_user, sync_folders=["Support"])
+    for message_id in sync(pool, settings, box, "Support").message_ids:
+        run_pipeline(pool, message_id)
+
+    client = imap_user.client()
+    client.delete_folder("Support")
+    client.create_folder("Support")
+    client.logout()
+    imap_user.append("Support", mail(1), mail(2), mail(3))
+    report = sync(pool, settings, box, "Support")
+    for message_id in report.message_ids:
+        run_pipeline(pool, message_id)
+
+    assert report.resync == "uidvalidity_changed" and report.fetched == 3
+    assert conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 3  # 2 + the new
+
+
+def test_the_same_mail_by_smtp_and_by_imap_makes_one_ticket(pool, conn, org, settings, imap_user):
+    box = make_account(conn, org.org_id, imap_user)
+    raw = mail(1)
+    run_pipeline(pool, accept(pool, raw, mailboxes.get(conn, org.org_id, box)))
+    imap_user.append("INBOX", raw)
+
+    [copy] = sync(pool, settings, box).message_ids
+    run_pipeline(pool, copy)
+
+    state = conn.execute("SELECT state FROM messages WHERE id = %s", (copy,)).fetchone()
+    assert state["state"] == "duplicate"
+    assert conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 1
