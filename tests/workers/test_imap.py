@@ -209,3 +209,37 @@ def test_a_watcher_renews_its_lease_and_stops_when_it_lost_it(settings, monkeypa
     client.delete(name)  # expired, or taken by another process
     with pytest.raises(imap_idle.LeaseLost):
         tick()
+
+
+def test_sync_events_reach_webhook_subscribers_signed(
+    conn, org, settings, imap_user, worker, http_receiver
+):
+    import json
+
+    from pipeline.crypto import encrypt
+    from pipeline.store import webhooks
+    from workers.imap import run_sync
+
+    http_receiver.secret = "whsec-imap"
+    webhooks.create(
+        conn,
+        org.org_id,
+        http_receiver.url("/imap"),
+        ["sync.completed", "sync.failed"],
+        encrypt(settings.secret_key, "whsec-imap"),
+        True,
+    )
+    imap_user.append("INBOX", mail(1))
+    good = make_account(conn, org.org_id, imap_user, "good@example.com")
+    bad = make_account(conn, org.org_id, imap_user, "bad@example.com", password="nope")
+
+    run_sync(good, "INBOX", SyncRequest())
+    run_sync(bad, "INBOX", SyncRequest())
+
+    wait_for(lambda: len(http_receiver.hits) == 2)
+    assert all(hit.signature_valid for hit in http_receiver.hits)
+    events = {e["type"]: e["data"] for e in (json.loads(h.body) for h in http_receiver.hits)}
+    assert events["sync.completed"]["account_id"] == good
+    assert events["sync.completed"]["fetched"] == 1
+    assert events["sync.failed"]["account_id"] == bad
+    assert events["sync.failed"]["error"].startswith("login failed for")
