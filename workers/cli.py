@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import sys
 from pathlib import Path
 from uuid import UUID
@@ -18,7 +19,7 @@ from config import Settings, embedded, load_settings
 from pipeline import crypto
 from pipeline.db import connect
 from pipeline.migrate import migrate
-from pipeline.store import keys, mailboxes, outbound
+from pipeline.store import endpoints, keys, mailboxes, outbound
 
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 
@@ -104,6 +105,30 @@ def cmd_sendconfig_create(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_endpoint_create(args: argparse.Namespace) -> None:
+    """A provider inbound endpoint for a mailbox: prints its URL path and secret."""
+    if args.provider == "mailgun" and not args.secret:
+        sys.exit("--secret is required for Mailgun: the HTTP webhook signing key")
+    secret = args.secret or (None if args.no_secret else secrets.token_urlsafe(24))
+    settings = _settings()
+    with connect(settings.database_url) as conn:
+        row = conn.execute("SELECT org_id FROM mailboxes WHERE id = %s", (args.mailbox,)).fetchone()
+        if row is None:
+            sys.exit(f"no mailbox {args.mailbox}")
+        box = mailboxes.get(conn, row["org_id"], args.mailbox)
+        endpoint = endpoints.create(conn, settings.secret_key, box, args.provider, secret)
+    _print(
+        {
+            "id": endpoint.id,
+            "org_id": str(endpoint.org_id),
+            "mailbox_id": endpoint.mailbox_id,
+            "provider": endpoint.provider,
+            "path": endpoint.path,
+            "secret": secret,
+        }
+    )
+
+
 def cmd_up(args: argparse.Namespace) -> None:
     """Start the embedded servers if needed, migrate, then run every Procfile process."""
     from honcho.environ import parse_procfile
@@ -184,6 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name")
     create.add_argument("--default", action="store_true", help="use it when no config_id is given")
     create.set_defaults(func=cmd_sendconfig_create)
+
+    endpoint = sub.add_parser("endpoint").add_subparsers(dest="action", required=True)
+    create = endpoint.add_parser("create", help="create a provider inbound webhook endpoint")
+    create.add_argument("--mailbox", required=True, type=int)
+    create.add_argument("--provider", required=True, choices=endpoints.PROVIDERS)
+    create.add_argument(
+        "--secret", help="Mailgun signing key, or the basic-auth password (default: generated)"
+    )
+    create.add_argument("--no-secret", action="store_true", help="SendGrid/Postmark: no basic auth")
+    create.set_defaults(func=cmd_endpoint_create)
     return parser
 
 

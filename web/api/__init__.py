@@ -33,6 +33,9 @@ def register(app: Flask) -> None:
         bp: Blueprint = module.bp
         bp.register_error_handler(InputError, _native_error)
         app.register_blueprint(bp)
+    from web import hooks
+
+    hooks.register(app)
 
 
 def _native_error(exc: InputError):

@@ -1,0 +1,40 @@
+"""Replay protection for signed webhooks: each Mailgun token is accepted once.
+
+Tokens are remembered in Redis (under the app's namespace) a little longer than the
+freshness window; older requests are refused as stale anyway. A token is forgotten again
+when its request fails, so the provider's retry of a request we could not store succeeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app
+
+from pipeline.errors import InputError
+
+REJECT = 406
+
+
+def _key(provider: str, token: str) -> str:
+    settings = current_app.config["INTAKE_SETTINGS"]
+    return f"{settings.redis_namespace}:hooks:seen:{provider}:{token}"
+
+
+def _client():
+    return current_app.extensions["intake_queue"].broker.client
+
+
+@contextmanager
+def once(provider: str, token: str) -> Iterator[None]:
+    """Run the block for a token seen for the first time; raises ``InputError`` 406 otherwise."""
+    ttl = 2 * current_app.config["INTAKE_SETTINGS"].webhook_max_age_seconds
+    key = _key(provider, token)
+    if not _client().set(key, b"1", nx=True, ex=max(ttl, 1)):
+        raise InputError("this webhook token was already used (replay)", "token", REJECT)
+    try:
+        yield
+    except BaseException:
+        _client().delete(key)
+        raise

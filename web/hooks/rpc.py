@@ -1,0 +1,96 @@
+"""``001_…`` ``POST /api/rpc/tickets/email/inbound``: generic inbound JSON, processed at once.
+
+Public by the seed: the caller is trusted only as far as ``organizationId`` names an
+organization and ``to`` is one of that organization's mailbox addresses. The message is
+stored through the one door, committed, then run through the pipeline within the request
+so the answer can name the ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+
+from pipeline.errors import InputError, NotFound, PermanentError
+from pipeline.intake import FIRST_STAGE
+from pipeline.intake.providers import generic
+from pipeline.intake.providers.generic import InboundEmail
+from pipeline.records import Mailbox
+from pipeline.runner import run_stage
+from pipeline.stages import StageContext
+from pipeline.store import mailboxes
+from web import db
+from web.hooks import storing
+from web.openapi import spec
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("rpc_inbound", __name__, url_prefix="/api/rpc")
+
+
+@bp.before_request
+def _require_json() -> None:
+    if request.get_json(silent=True) is None:
+        raise InputError("body is not valid JSON", None, 400)
+
+
+@bp.post("/tickets/email/inbound")
+@spec.validate(json=InboundEmail, tags=["inbound"])
+def inbound_email(json: InboundEmail):
+    mailbox = _mailbox(json)
+    config = storing.settings()
+    files = generic.fetch_attachments(json, config.max_message_bytes, config.fetch_allow_private)
+    message_id = storing.store(generic.to_inbound(json, files), mailbox, "webhook:generic")
+    try:
+        _process(message_id)
+    except PermanentError as exc:
+        raise InputError(f"message {message_id} stored but could not be processed: {exc}") from None
+    return jsonify({"success": True, **_outcome(message_id)}), 200
+
+
+def _mailbox(payload: InboundEmail) -> Mailbox:
+    conn = db.get_conn()
+    org = conn.execute("SELECT id FROM organizations WHERE id = %s", (payload.organizationId,))
+    if org.fetchone() is None:
+        raise NotFound("Organization not found", "organizationId")
+    box = mailboxes.find_by_address(conn, generic.address(payload.to, "to"))
+    if box is None or box.org_id != payload.organizationId:
+        raise InputError("'to' is not an address of this organization's mailboxes", "to", 422)
+    return box
+
+
+def _process(message_id: int) -> None:
+    """Run every stage now, as the workers would; on a transient error hand over to them."""
+    pool = current_app.extensions["intake_pool"]
+    ctx = StageContext(storing.settings())
+    stage: str | None = FIRST_STAGE
+    try:
+        while stage is not None:
+            result = run_stage(pool, stage, message_id, ctx)
+            if result is None:
+                return
+            storing.send_jobs(result.jobs)
+            stage = result.next_stage
+    except PermanentError:
+        raise
+    except Exception:
+        log.exception("inline processing failed message_id=%s; handing to workers", message_id)
+        current_app.extensions["intake_queue"].start_stage(stage, message_id)
+
+
+def _outcome(message_id: int) -> dict[str, str | None]:
+    """``ticketId``/``messageId`` as strings; both null when the mail was discarded."""
+    row = (
+        db.get_conn()
+        .execute(
+            """SELECT m.state, COALESCE(m.ticket_id, d.ticket_id) AS ticket_id
+               FROM messages m LEFT JOIN messages d ON d.id = m.duplicate_of WHERE m.id = %s""",
+            (message_id,),
+        )
+        .fetchone()
+    )
+    if row is None or row["state"] == "discarded":
+        return {"ticketId": None, "messageId": None}
+    ticket = row["ticket_id"]
+    return {"ticketId": str(ticket) if ticket else None, "messageId": str(message_id)}

@@ -1,0 +1,62 @@
+"""What every inbound webhook view does once it has a message: store, commit, enqueue."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from config import Settings
+from pipeline.errors import InputError
+from pipeline.intake import FIRST_STAGE, accept_raw
+from pipeline.intake.providers import Inbound, Upload, check_size
+from pipeline.records import Mailbox
+from pipeline.stages import Job
+from web import db
+
+# Queues of the actors that stages and events hand work to (Dramatiq's default otherwise).
+JOB_QUEUES = {"deliver_webhook": "webhooks"}
+
+
+def settings() -> Settings:
+    return current_app.config["INTAKE_SETTINGS"]
+
+
+def store(inbound: Inbound, mailbox: Mailbox, channel: str) -> int:
+    """Store through the one door and commit; raises ``InputError`` 413 when too large."""
+    check_size(inbound.raw, settings().max_message_bytes)
+    message_id = accept_raw(
+        db.get_conn(),
+        inbound.raw,
+        inbound.envelope,
+        channel,
+        mailbox,
+        provider_message_id=inbound.provider_message_id,
+    )
+    db.commit()
+    return message_id
+
+
+def enqueue_first_stage(message_id: int) -> None:
+    current_app.extensions["intake_queue"].start_stage(FIRST_STAGE, message_id)
+
+
+def send_jobs(jobs: tuple[Job, ...]) -> None:
+    """Enqueue ``jobs`` (call after commit)."""
+    queue = current_app.extensions["intake_queue"]
+    for job in jobs:
+        queue.send(job.actor, JOB_QUEUES.get(job.actor, "default"), *job.args)
+
+
+def json_body() -> object:
+    """The request's JSON; raises ``InputError`` 400 when it is not JSON."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise InputError("body is not valid JSON", None, 400)
+    return data
+
+
+def uploads() -> dict[str, Upload]:
+    """The request's files (Werkzeug's parse), by field name."""
+    return {
+        name: Upload(f.filename or name, f.mimetype or "application/octet-stream", f.read())
+        for name, f in request.files.items()
+    }
