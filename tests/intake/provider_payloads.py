@@ -13,6 +13,7 @@ import hmac
 import json
 import secrets
 import time
+from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
@@ -241,3 +242,22 @@ def parsed_view(conn, message_id: int) -> dict:
         (message_id,),
     ).fetchall()
     return {**row, "attachments": files}
+
+
+@contextmanager
+def overridden(app, **changes):
+    """Run with the app's settings changed (the size limit, private fetches…), then restore."""
+    names = ("INTAKE_SETTINGS", "MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE")
+    before = {name: app.config[name] for name in names}
+    settings = before["INTAKE_SETTINGS"].with_overrides(**changes)
+    app.config["INTAKE_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_message_bytes * 2
+    app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_message_bytes * 2
+    try:
+        yield app.test_client()
+    finally:
+        app.config.update(before)
+
+
+def message_count(conn) -> int:
+    return conn.execute("SELECT count(*) AS n FROM messages").fetchone()["n"]

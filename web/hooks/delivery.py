@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from uuid import UUID
 
-from flask import Blueprint, g, jsonify, request
+from flask import g, jsonify, request
 
 from pipeline import delivery_events
 from pipeline.db import Connection
@@ -22,9 +22,9 @@ from pipeline.store import endpoints
 from pipeline.store.deliveries import DeliveryEvent
 from web import db
 from web.auth import require
-from web.hooks import replay, storing
+from web.hooks import errors, replay, storing
 
-bp = Blueprint("hooks_delivery", __name__)
+bp = errors.blueprint("hooks_delivery", __name__)
 
 
 def mailgun_event(path: str):

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 
 from pipeline.db import Connection
 from pipeline.errors import InputError, NotFound, Unauthorized
@@ -21,9 +21,9 @@ from pipeline.intake.providers import Inbound, mailgun, postmark, sendgrid
 from pipeline.records import Mailbox
 from pipeline.store import endpoints, mailboxes
 from web import db
-from web.hooks import forms, replay, storing
+from web.hooks import errors, forms, replay, storing
 
-bp = Blueprint("hooks_inbound", __name__, url_prefix=endpoints.PATH_PREFIX)
+bp = errors.blueprint("hooks_inbound", __name__, basic_auth=True, url_prefix=endpoints.PATH_PREFIX)
 
 
 @bp.post("/<provider>/<token>")

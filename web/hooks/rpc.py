@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import current_app, jsonify, request
 
 from pipeline.errors import InputError, NotFound, PermanentError
 from pipeline.intake import FIRST_STAGE
@@ -21,12 +21,12 @@ from pipeline.runner import run_stage
 from pipeline.stages import StageContext
 from pipeline.store import mailboxes
 from web import db
-from web.hooks import storing
+from web.hooks import errors, storing
 from web.openapi import spec
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("rpc_inbound", __name__, url_prefix="/api/rpc")
+bp = errors.blueprint("rpc_inbound", __name__, url_prefix="/api/rpc")
 
 
 @bp.before_request
