@@ -46,7 +46,7 @@ def inbound_email(json: InboundEmail):
         _process(message_id)
     except PermanentError as exc:
         raise InputError(f"message {message_id} stored but could not be processed: {exc}") from None
-    return jsonify({"success": True, **_outcome(message_id)}), 200
+    return jsonify({"success": True, **outcome(message_id)}), 200
 
 
 def _mailbox(payload: InboundEmail) -> Mailbox:
@@ -79,7 +79,7 @@ def _process(message_id: int) -> None:
         current_app.extensions["intake_queue"].start_stage(stage, message_id)
 
 
-def _outcome(message_id: int) -> dict[str, str | None]:
+def outcome(message_id: int) -> dict[str, str | None]:
     """``ticketId``/``messageId`` as strings; both null when the mail was discarded."""
     row = (
         db.get_conn()
