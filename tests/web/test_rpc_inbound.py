@@ -204,3 +204,16 @@ def test_a_held_mail_answers_its_message_and_no_ticket(app, conn, org, mailbox):
     ).fetchone()
     with app.test_request_context():
         assert rpc.outcome(row["id"]) == {"ticketId": None, "messageId": str(row["id"])}
+
+
+def test_openapi_describes_every_webhook_endpoint(client):
+    paths = client.get("/openapi.json").json["paths"]
+    expected = {
+        "/api/rpc/tickets/email/inbound",
+        "/hooks/inbound/{provider}/{token}",
+        "/mail-report",
+        *(f"/mg-{name}" for name in ("delivered", "opened", "clicked", "complained")),
+        "/mg-permanent-fail",
+        "/mg-temporary-fail",
+    }
+    assert expected <= set(paths)

@@ -23,10 +23,12 @@ from pipeline.store.deliveries import DeliveryEvent
 from web import db
 from web.auth import require
 from web.hooks import errors, replay, storing
+from web.openapi import spec
 
 bp = errors.blueprint("hooks_delivery", __name__)
 
 
+@spec.validate(tags=["delivery events"])
 def mailgun_event(path: str):
     signature, data = mailgun_events.split(storing.json_body())
     conn = db.get_conn()
@@ -67,6 +69,7 @@ def _signing_org(conn: Connection, message_id: str, signature: dict) -> UUID:
 
 @bp.post("/mail-report")
 @require("write")
+@spec.validate(tags=["delivery events"])
 def mail_report():
     if request.is_json:
         events = reports.from_json(storing.json_body())

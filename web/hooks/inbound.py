@@ -22,11 +22,13 @@ from pipeline.records import Mailbox
 from pipeline.store import endpoints, mailboxes
 from web import db
 from web.hooks import errors, forms, replay, storing
+from web.openapi import spec
 
 bp = errors.blueprint("hooks_inbound", __name__, basic_auth=True, url_prefix=endpoints.PATH_PREFIX)
 
 
 @bp.post("/<provider>/<token>")
+@spec.validate(tags=["provider webhooks"])
 def receive(provider: str, token: str):
     conn = db.get_conn()
     endpoint = endpoints.find(conn, provider, token) if provider in RECEIVERS else None
