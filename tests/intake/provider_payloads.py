@@ -247,12 +247,11 @@ def parsed_view(conn, message_id: int) -> dict:
 @contextmanager
 def overridden(app, **changes):
     """Run with the app's settings changed (the size limit, private fetches…), then restore."""
-    names = ("INTAKE_SETTINGS", "MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE")
+    names = ("INTAKE_SETTINGS", "MAX_CONTENT_LENGTH")
     before = {name: app.config[name] for name in names}
     settings = before["INTAKE_SETTINGS"].with_overrides(**changes)
     app.config["INTAKE_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_message_bytes * 2
-    app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_message_bytes * 2
     try:
         yield app.test_client()
     finally:

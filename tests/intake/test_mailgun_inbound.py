@@ -185,3 +185,24 @@ def test_a_body_mime_larger_than_flasks_form_field_default_is_accepted(client, c
     form = pp.mailgun_raw(msg, RECIPIENT) | pp.mailgun_sign(SIGNING_KEY)
     assert len(form["body-mime"]) > 500_000
     assert client.post(endpoint.path, data=form).status_code == 200
+
+
+def test_body_mime_is_stored_byte_for_byte_even_when_not_utf8(client, conn, endpoint):
+    raw = b"From: a@example.org\r\nSubject: caf\xe9\r\n\r\nGr\xfc\xdfe aus K\xf6ln\r\n"
+    fields = {"recipient": RECIPIENT, "sender": "a@example.org", "body-mime": raw}
+    body, ctype = pp.form_data(fields | pp.mailgun_sign(SIGNING_KEY))
+    response = client.post(endpoint.path, data=body, content_type=ctype)
+    assert response.status_code == 200, response.json
+    stored = conn.execute(
+        "SELECT b.data FROM messages m JOIN blobs b ON b.sha256 = m.raw_sha256"
+    ).fetchone()
+    assert bytes(stored["data"]) == raw
+
+
+def test_an_urlencoded_post_is_accepted(client, conn, endpoint):
+    form = raw_form() | pp.mailgun_sign(SIGNING_KEY)
+    response = client.post(
+        endpoint.path, data=form, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200, response.json
+    assert pp.message_count(conn) == 1

@@ -14,8 +14,5 @@ from flask import Flask
 def register(app: Flask) -> None:
     from web.hooks import delivery, inbound, rpc
 
-    # Mailgun posts a whole message as one form field (``body-mime``): Flask's default
-    # limit on a non-file field (500 KB) would refuse most mail with an attachment.
-    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     for module in (inbound, rpc, delivery):
         app.register_blueprint(module.bp)

@@ -1,8 +1,10 @@
-"""multipart/form-data read as bytes per field, for providers that pick each field's charset.
+"""Form posts read as bytes per field: a provider's fields are not always UTF-8.
 
-Werkzeug decodes every form field as UTF-8; SendGrid sends each in the charset its
-``charsets`` field names. The body is parsed with the standard library's MIME parser
-instead (a form-data body is a MIME multipart), which keeps every field's bytes intact.
+Werkzeug decodes every form field as UTF-8, replacing what does not decode. SendGrid sends
+each field in the charset its ``charsets`` field names, and Mailgun's ``body-mime`` is the
+message's own bytes. So the body is parsed here instead: multipart/form-data with the
+standard library's MIME parser (a form-data body is a MIME multipart), urlencoded bodies
+with ``urllib.parse``; both keep every field's bytes intact.
 """
 
 from __future__ import annotations
@@ -10,11 +12,20 @@ from __future__ import annotations
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
+from urllib.parse import parse_qsl
 
 from pipeline.errors import InputError
 from pipeline.intake.providers import Upload
 
 UNSUPPORTED = 415
+
+
+def form_fields(content_type: str, body: bytes) -> tuple[dict[str, bytes], dict[str, Upload]]:
+    """Fields and files of a form post of either encoding; raises ``InputError`` 415."""
+    if content_type.lower().startswith("application/x-www-form-urlencoded"):
+        pairs = parse_qsl(body, keep_blank_values=True)
+        return {name.decode("utf-8", "replace"): value for name, value in pairs}, {}
+    return multipart_fields(content_type, body)
 
 
 def multipart_fields(content_type: str, body: bytes) -> tuple[dict[str, bytes], dict[str, Upload]]:

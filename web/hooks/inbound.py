@@ -50,15 +50,15 @@ def _mailgun(endpoint: endpoints.Endpoint) -> tuple[Inbound, str | None]:
     key = _secret(endpoint)
     if not key:
         raise InputError("this Mailgun endpoint has no signing key", "signature", 406)
-    token = mailgun.verify(
-        key, request.form, time.time(), storing.settings().webhook_max_age_seconds
-    )
-    return mailgun.from_form(request.form, storing.uploads()), token
+    fields, files = forms.form_fields(request.content_type or "", request.get_data())
+    form = mailgun.text_fields(fields)
+    token = mailgun.verify(key, form, time.time(), storing.settings().webhook_max_age_seconds)
+    return mailgun.from_form(form, files, fields.get("body-mime")), token
 
 
 def _sendgrid(endpoint: endpoints.Endpoint) -> tuple[Inbound, str | None]:
     _check_basic_auth(endpoint)
-    fields, files = forms.multipart_fields(request.content_type or "", request.get_data())
+    fields, files = forms.form_fields(request.content_type or "", request.get_data())
     return sendgrid.from_fields(fields, files), None
 
 

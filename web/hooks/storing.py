@@ -7,7 +7,7 @@ from flask import current_app, request
 from config import Settings
 from pipeline.errors import InputError
 from pipeline.intake import FIRST_STAGE, accept_raw
-from pipeline.intake.providers import Inbound, Upload, check_size
+from pipeline.intake.providers import Inbound, check_size
 from pipeline.records import Mailbox
 from pipeline.stages import Job
 from web import db
@@ -52,11 +52,3 @@ def json_body() -> object:
     if data is None:
         raise InputError("body is not valid JSON", None, 400)
     return data
-
-
-def uploads() -> dict[str, Upload]:
-    """The request's files (Werkzeug's parse), by field name."""
-    return {
-        name: Upload(f.filename or name, f.mimetype or "application/octet-stream", f.read())
-        for name, f in request.files.items()
-    }

@@ -62,12 +62,23 @@ def verify(signing_key: str, fields: Mapping[str, object], now: float, max_age: 
     return token
 
 
-def from_form(form: Mapping[str, str], files: Mapping[str, Upload]) -> Inbound:
-    """A Routes post (raw ``body-mime`` or the parsed fields) as a message for the one door."""
+def text_fields(fields: Mapping[str, bytes]) -> dict[str, str]:
+    """Mailgun's form fields as text (Mailgun posts UTF-8)."""
+    return {name: value.decode("utf-8", "replace") for name, value in fields.items()}
+
+
+def from_form(
+    form: Mapping[str, str], files: Mapping[str, Upload], body_mime: bytes | None = None
+) -> Inbound:
+    """A Routes post as a message for the one door.
+
+    ``body_mime`` is the raw form's message, byte for byte; without it the parsed fields
+    (``message-headers``, ``body-plain``, ``body-html``, ``attachment-N``) are rebuilt.
+    """
     recipient = require(form, "recipient")
     envelope = Envelope(form.get("sender") or None, (recipient,))
-    if form.get("body-mime"):
-        return Inbound(form["body-mime"].encode(), envelope)
+    if body_mime:
+        return Inbound(body_mime, envelope)
     headers = _headers(form)
     raw = compose(
         headers, form.get("body-plain"), form.get("body-html") or None, _uploads(form, files)
