@@ -10,9 +10,14 @@ from pipeline.events import DELIVER_ACTOR
 from pipeline.outbound.send import SEND_ACTOR, SEND_QUEUE
 from pipeline.outbound.webhooks import WEBHOOK_QUEUE
 from pipeline.stages import Job, actor_name, queue_of
+from pipeline.voicemail_audio import MEDIA_QUEUE, TRANSCODE_ACTOR
 
 # The queue of each actor a web view may hand a ``Job`` to (stage actors are derived).
-JOB_QUEUES = {SEND_ACTOR: SEND_QUEUE, DELIVER_ACTOR: WEBHOOK_QUEUE}
+JOB_QUEUES = {
+    SEND_ACTOR: SEND_QUEUE,
+    DELIVER_ACTOR: WEBHOOK_QUEUE,
+    TRANSCODE_ACTOR: MEDIA_QUEUE,  # stage jobs, when a request runs the pipeline inline
+}
 
 
 class JobQueue:

@@ -12,9 +12,6 @@ from pipeline.records import Mailbox
 from pipeline.stages import Job
 from web import db
 
-# Queues of the actors that stages and events hand work to (Dramatiq's default otherwise).
-JOB_QUEUES = {"deliver_webhook": "webhooks"}
-
 
 def settings() -> Settings:
     return current_app.config["INTAKE_SETTINGS"]
@@ -43,7 +40,7 @@ def send_jobs(jobs: tuple[Job, ...]) -> None:
     """Enqueue ``jobs`` (call after commit)."""
     queue = current_app.extensions["intake_queue"]
     for job in jobs:
-        queue.send(job.actor, JOB_QUEUES.get(job.actor, "default"), *job.args)
+        queue.send_job(job)
 
 
 def json_body() -> object:
