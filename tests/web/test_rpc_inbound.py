@@ -217,3 +217,15 @@ def test_openapi_describes_every_webhook_endpoint(client):
         "/mg-temporary-fail",
     }
     assert expected <= set(paths)
+
+
+def test_a_resent_message_is_a_duplicate_that_names_the_original_ticket(client, conn, org, mailbox):
+    first = client.post(PATH, json=inbound(org)).json
+    again = client.post(PATH, json=inbound(org)).json
+    assert again["success"] is True
+    assert again["ticketId"] == first["ticketId"]
+    state = conn.execute(
+        "SELECT state FROM messages WHERE id = %s", (int(again["messageId"]),)
+    ).fetchone()
+    assert state["state"] == "duplicate"
+    assert conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 1
