@@ -13,7 +13,7 @@ from typing import Any
 
 from config import Settings
 
-ORDER: tuple[str, ...] = ("parse", "ticket")
+ORDER: tuple[str, ...] = ("parse", "match_thread", "categorize", "ticket")
 
 FINAL_STATES = frozenset({"done", "duplicate", "filtered", "held", "discarded", "failed"})
 
