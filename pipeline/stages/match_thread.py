@@ -40,6 +40,9 @@ class Match:
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
+    previous = msg.analysis.get("match_thread")
+    if msg.ticket_id is not None and previous is not None:
+        return Continue(previous)  # a replayed message stays where it was put
     rejected: list[dict[str, Any]] = []
     match = find_match(conn, msg, ctx.settings.secret_key, rejected)
     found = detect_patterns(pattern_text(msg), pattern_rules.active(conn, msg.org_id))
@@ -50,7 +53,7 @@ def find_match(
     conn: Connection, msg: Message, secret_key: str, rejected: list[dict[str, Any]]
 ) -> Match | None:
     """The first rule that names a ticket; refused candidates are appended to ``rejected``."""
-    if msg.ticket_id is not None:  # replayed after the ticket stage: keep the ticket
+    if msg.ticket_id is not None:  # put on a ticket by other means (the API)
         return Match(msg.ticket_id, "already_linked")
     return (
         by_reply_token(conn, msg, secret_key, rejected)
