@@ -120,9 +120,7 @@ def test_subject_token_from_the_ticket_contact_matches(pool, conn, mailbox):
     assert ticket_of(conn, reply)["id"] == first["id"]
 
 
-def test_subject_token_from_an_address_with_a_message_on_the_ticket_matches(
-    pool, conn, mailbox
-):
+def test_subject_token_from_an_address_with_a_message_on_the_ticket_matches(pool, conn, mailbox):
     first = _first_ticket(pool, conn, mailbox)
     colleague = mail(
         "Re: Printer on fire",
