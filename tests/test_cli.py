@@ -107,3 +107,41 @@ def test_sendconfig_create_stores_the_relay_with_its_password_encrypted(conn, se
         True,
     )
     assert crypto.decrypt(settings.secret_key, row["password_enc"]) == "hunter2-secret"
+
+
+def test_replay_failed_puts_failed_messages_through_the_workers_again(conn, mailbox, worker):
+    from tests.helpers import accept, wait_for
+    from tests.pipeline.mailflow import mail
+    from workers import runtime
+
+    ids = [
+        accept(runtime.pool(), mail(f"Broken {n}", message_id=f"<broken-{n}@x>"), mailbox)
+        for n in range(2)
+    ]
+    conn.execute(
+        "UPDATE messages SET state = 'failed', last_error = 'parse: boom' WHERE id = ANY(%s)",
+        (ids,),
+    )
+    result = json.loads(intake("replay", "--failed"))
+    assert result == {"replayed": [{"id": i, "stage": "parse"} for i in ids], "skipped": []}
+    wait_for(
+        lambda: (
+            conn.execute(
+                "SELECT count(*) AS n FROM messages WHERE state = 'done' AND ticket_id IS NOT NULL"
+            ).fetchone()["n"]
+            == 2
+        )
+    )
+    assert json.loads(intake("replay", str(ids[0])))["skipped"] == [
+        {"id": ids[0], "reason": "already done (use --from-start to re-run it)"}
+    ]
+    assert json.loads(intake("replay", "--from-start", str(ids[0])))["replayed"] == [
+        {"id": ids[0], "stage": "parse"}
+    ]
+    wait_for(
+        lambda: (
+            conn.execute("SELECT state FROM messages WHERE id = %s", (ids[0],)).fetchone()["state"]
+            == "done"
+        )
+    )
+    assert conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 2

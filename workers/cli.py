@@ -129,6 +129,31 @@ def cmd_endpoint_create(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_replay(args: argparse.Namespace) -> None:
+    """Reset the messages for another run (see ``pipeline.replay``), then enqueue them."""
+    from pipeline import replay
+    from pipeline.store import messages
+
+    if not args.ids and not args.failed:
+        sys.exit("name message ids or --failed")
+    settings = _settings()
+    os.environ.update(embedded.environment(settings))  # the broker reads the same servers
+    with connect(settings.database_url) as conn:
+        ids = list(args.ids) + (messages.failed_ids(conn, args.org) if args.failed else [])
+        plan = replay.prepare(conn, ids, from_start=args.from_start)
+    from workers.stages import enqueue
+
+    for item in plan:
+        if item.stage is not None:
+            enqueue(item.stage, item.message_id)
+    _print(
+        {
+            "replayed": [{"id": i.message_id, "stage": i.stage} for i in plan if i.stage],
+            "skipped": [{"id": i.message_id, "reason": i.skipped} for i in plan if i.skipped],
+        }
+    )
+
+
 def cmd_up(args: argparse.Namespace) -> None:
     """Start the embedded servers if needed, migrate, then run every Procfile process."""
     from honcho.environ import parse_procfile
@@ -186,6 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scopes", default="read")
     create.add_argument("--name", default="API key")
     create.set_defaults(func=cmd_key_create)
+
+    replay = sub.add_parser("replay", help="run messages through the pipeline again")
+    replay.add_argument("ids", nargs="*", type=int, metavar="ID", help="message ids")
+    replay.add_argument("--failed", action="store_true", help="every failed message")
+    replay.add_argument("--org", type=UUID, help="with --failed: only this organization's")
+    replay.add_argument(
+        "--from-start", action="store_true", help="restart at parse, even finished messages"
+    )
+    replay.set_defaults(func=cmd_replay)
 
     mailbox = sub.add_parser("mailbox").add_subparsers(dest="action", required=True)
     create = mailbox.add_parser("create", help="create a mailbox that receives mail")

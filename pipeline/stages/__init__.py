@@ -13,7 +13,16 @@ from typing import Any
 
 from config import Settings
 
-ORDER: tuple[str, ...] = ("parse", "dedupe", "filter", "voicemail", "ticket", "notify")
+ORDER: tuple[str, ...] = (
+    "parse",
+    "dedupe",
+    "filter",
+    "match_thread",
+    "categorize",
+    "voicemail",
+    "ticket",
+    "notify",
+)
 
 FINAL_STATES = frozenset({"done", "duplicate", "filtered", "held", "discarded", "failed"})
 

@@ -61,6 +61,35 @@ def record_failure(conn: Connection, message_id: int, error: str, *, permanent: 
     )
 
 
+def lock_states(conn: Connection, message_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """``{id: {"state", "stage"}}`` of the given messages, locked until commit."""
+    rows = conn.execute(
+        "SELECT id, state, stage FROM messages WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+        (message_ids,),
+    ).fetchall()
+    return {r["id"]: r for r in rows}
+
+
+def restart(conn: Connection, message_id: int, stage: str, state: str) -> None:
+    """Put the message back in the pipeline at ``stage`` (replay): error cleared."""
+    conn.execute(
+        """UPDATE messages SET stage = %s, state = %s, state_changed_at = now(), last_error = NULL
+           WHERE id = %s""",
+        (stage, state, message_id),
+    )
+
+
+def failed_ids(conn: Connection, org_id: UUID | None = None, limit: int = 10_000) -> list[int]:
+    """Messages parked in ``failed`` (of one organization, or all), oldest first."""
+    rows = conn.execute(
+        """SELECT id FROM messages WHERE state = 'failed'
+             AND (%(org)s::uuid IS NULL OR org_id = %(org)s)
+           ORDER BY id LIMIT %(limit)s""",
+        {"org": org_id, "limit": limit},
+    ).fetchall()
+    return [r["id"] for r in rows]
+
+
 def update_fields(conn: Connection, message_id: int, values: dict[str, Any]) -> None:
     """Set the given columns (names come from our own code; wrap jsonb values in ``Jsonb``)."""
     if not values:

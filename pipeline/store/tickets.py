@@ -35,12 +35,13 @@ def create(
     mailbox_id: int | None,
     source_message_id: int | None,
     status: str = "new",
+    customer_id: int | None = None,
 ) -> int | None:
     """Open a ticket; ``None`` if one already exists for ``source_message_id``."""
     row = conn.execute(
         """INSERT INTO tickets (org_id, number, mailbox_id, subject, contact_id, source_message_id,
-                                status)
-           VALUES (%s, %s, %s, %s, %s, %s, %s)
+                                status, customer_id)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
            ON CONFLICT (source_message_id) DO NOTHING RETURNING id""",
         (
             org_id,
@@ -50,7 +51,16 @@ def create(
             contact_id,
             source_message_id,
             status,
+            customer_id,
         ),
+    ).fetchone()
+    return int(row["id"]) if row else None
+
+
+def id_for_source(conn: Connection, source_message_id: int) -> int | None:
+    """The ticket opened from message ``source_message_id``, if any."""
+    row = conn.execute(
+        "SELECT id FROM tickets WHERE source_message_id = %s", (source_message_id,)
     ).fetchone()
     return int(row["id"]) if row else None
 
@@ -96,12 +106,37 @@ def add_message(
 
 
 def record_reply(conn: Connection, ticket_id: int) -> None:
-    """A customer answered: count the exchange, cancel pending closure, status back to reply."""
+    """A customer answered: count the exchange, cancel pending closure, status back to reply
+    (which also reopens a solved or closed ticket)."""
     conn.execute(
         """UPDATE tickets SET exchange_count = exchange_count + 1, pending_closure_at = NULL,
-                  status = 'reply', latest_updated_at = now()
+                  status = 'reply', closed_at = NULL, latest_updated_at = now()
            WHERE id = %s""",
         (ticket_id,),
+    )
+
+
+def add_labels(conn: Connection, ticket_id: int, labels: list[str]) -> None:
+    """Append the ``labels`` the ticket lacks, in order (no write when it has them all)."""
+    wanted = list(dict.fromkeys(labels))
+    if not wanted:
+        return
+    conn.execute(
+        """UPDATE tickets SET labels = labels || ARRAY(
+                  SELECT l FROM unnest(%(new)s::text[]) WITH ORDINALITY AS n(l, i)
+                  WHERE l <> ALL(labels) ORDER BY i)
+           WHERE id = %(id)s AND NOT labels @> %(new)s::text[]""",
+        {"new": wanted, "id": ticket_id},
+    )
+
+
+def link(conn: Connection, org_id: UUID, ticket_id: int, other_id: int) -> None:
+    """Link two tickets both ways (idempotent)."""
+    conn.execute(
+        """INSERT INTO ticket_links (org_id, ticket_id, linked_ticket_id)
+           VALUES (%(org)s, %(a)s, %(b)s), (%(org)s, %(b)s, %(a)s)
+           ON CONFLICT DO NOTHING""",
+        {"org": org_id, "a": ticket_id, "b": other_id},
     )
 
 

@@ -83,7 +83,8 @@ def test_reply_found_through_references_only(pool, conn, mailbox):
 
 def test_ticket_numbers_count_per_organization(pool, conn, mailbox):
     for n in range(3):
-        message_id = accept(pool, FIRST.replace(b"<first@", f"<m{n}@".encode()), mailbox)
+        raw = FIRST.replace(b"<first@", f"<m{n}@".encode()).replace(b"fire", f"fire {n}".encode())
+        message_id = accept(pool, raw, mailbox)
         run_pipeline(pool, message_id)
     numbers = [r["number"] for r in conn.execute("SELECT number FROM tickets ORDER BY id")]
     assert numbers == [1, 2, 3]
