@@ -29,7 +29,8 @@ from pipeline.outbound.auto_reply import plan_auto_reply
 from pipeline.records import Message
 from pipeline.stages import Continue, Outcome, StageContext, Stop
 from pipeline.stages.match_thread import thread_ids
-from pipeline.store import attachments, contacts, messages, policies, tickets
+from pipeline.stages.notify import email_data
+from pipeline.store import attachments, contacts, messages, policies, tickets, webhooks
 
 QUEUE = "pipeline"
 CLOSED = "closed"
@@ -181,15 +182,19 @@ def _link(conn: Connection, msg: Message, ticket_id: int, contact_id: int | None
 
 
 def _raise(conn: Connection, msg: Message, ticket_id: int, event: str, key: str):
+    """Raise ``event`` for the ticket here rather than in notify, so that held mail converted
+    through the API raises it too; same key and payload as notify, so it is raised once."""
+    if event not in webhooks.subscribed_events(conn, msg.org_id):
+        return ()
     ticket = tickets.detail(conn, msg.org_id, ticket_id)
     data = {
         "ticket_id": ticket_id,
         "number": ticket["number"],
-        "subject": ticket["subject"],
         "status": ticket["status"],
+        "subject": ticket["subject"],
+        "exchange_count": ticket["exchange_count"],
         "labels": ticket["labels"],
         "contact_email": ticket["contact_email"],
-        "email_id": msg.id,
-        "message_id": msg.message_id,
+        "email": email_data(replace(msg, ticket_id=ticket_id)),
     }
     return events.emit(conn, msg.org_id, event, key, data)
