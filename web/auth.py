@@ -11,9 +11,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import after_this_request, current_app, g, request
 
-from pipeline.errors import Forbidden, Unauthorized
+from pipeline.errors import Forbidden, InputError, Unauthorized
 from pipeline.store import keys
 from web.db import get_conn
 
@@ -35,12 +35,50 @@ def credentials() -> tuple[str, str] | None:
 
 def authenticate(key: str, secret: str) -> dict[str, Any]:
     """Load and bind the key; raises ``Unauthorized``."""
-    row = keys.authenticate(get_conn(), key, secret)
+    conn = get_conn()
+    row = keys.authenticate(conn, key, secret)
     if row is None:
         raise Unauthorized()
     g.api_key = row
     g.org_id = row["org_id"]
+    keys.touch_last_used(conn, row["id"])
     return row
+
+
+class RateLimited(InputError):
+    def __init__(self) -> None:
+        super().__init__("Rate limit exceeded; retry after the time in Retry-After", None, 429)
+
+
+def enforce_rate_limit(row: dict[str, Any]) -> None:
+    """Count this request for the key; every answer carries the ``X-RateLimit-*`` headers.
+
+    Raises ``RateLimited`` (429 with ``Retry-After``) when a limit is used up."""
+    verdict = current_app.extensions["intake_ratelimit"].hit(row)
+
+    @after_this_request
+    def add_headers(response):
+        response.headers.update(verdict.headers())
+        return response
+
+    if not verdict.allowed:
+        raise RateLimited()
+
+
+def check_raw_input() -> None:
+    """Refuse what schemas cannot see: a body that claims to be JSON but does not parse
+    (spectree would silently read it as ``{}``), and NUL characters, which PostgreSQL text
+    cannot hold."""
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            raise InputError("Query parameters must not contain NUL characters", name, 400)
+    if request.method not in ("POST", "PUT", "PATCH") or not request.get_data(cache=True):
+        return
+    body = request.get_data(cache=True)
+    if b"\x00" in body or b"\\u0000" in body:
+        raise InputError("Request body must not contain NUL characters", "body", 400)
+    if request.is_json and request.get_json(silent=True) is None:
+        raise InputError("Request body is not valid JSON", "body", 400)
 
 
 def has_scope(row: dict[str, Any], scope: str) -> bool:
@@ -48,8 +86,9 @@ def has_scope(row: dict[str, Any], scope: str) -> bool:
     return scope in granted or (scope == "read" and "write" in granted)
 
 
-def require(scope: str) -> Callable[[F], F]:
-    """Decorate a view: authenticate the request and demand ``scope``."""
+def require(scope: str | None) -> Callable[[F], F]:
+    """Decorate a view: authenticate the request, count it against the key's rate limits
+    and demand ``scope`` (``None``: any valid key)."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -58,8 +97,10 @@ def require(scope: str) -> Callable[[F], F]:
             if found is None:
                 raise Unauthorized("Missing API credentials (X-API-Key and X-API-Secret)")
             row = authenticate(*found)
-            if not has_scope(row, scope):
+            enforce_rate_limit(row)
+            if scope is not None and not has_scope(row, scope):
                 raise Forbidden(f"This API key lacks the '{scope}' scope")
+            check_raw_input()
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
