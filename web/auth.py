@@ -65,20 +65,44 @@ def enforce_rate_limit(row: dict[str, Any]) -> None:
         raise RateLimited()
 
 
+def nul_field(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string in ``value`` holding a NUL character."""
+    if isinstance(value, str):
+        return path or "body" if "\x00" in value else None
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        key_text = str(key)
+        if "\x00" in key_text:
+            return path or "body"
+        found = nul_field(item, f"{path}.{key_text}" if path else key_text)
+        if found:
+            return found
+    return None
+
+
 def check_raw_input() -> None:
     """Refuse what schemas cannot see: a body that claims to be JSON but does not parse
     (spectree would silently read it as ``{}``), and NUL characters, which PostgreSQL text
-    cannot hold."""
+    cannot hold (422 naming the field)."""
     for name, value in request.args.items(multi=True):
         if "\x00" in name or "\x00" in value:
-            raise InputError("Query parameters must not contain NUL characters", name, 400)
+            raise InputError(f"{name}: must not contain NUL characters", name, 422)
     if request.method not in ("POST", "PUT", "PATCH") or not request.get_data(cache=True):
         return
-    body = request.get_data(cache=True)
-    if b"\x00" in body or b"\\u0000" in body:
-        raise InputError("Request body must not contain NUL characters", "body", 400)
-    if request.is_json and request.get_json(silent=True) is None:
+    parsed = request.get_json(silent=True) if request.is_json else None
+    if request.is_json and parsed is None:
         raise InputError("Request body is not valid JSON", "body", 400)
+    field = nul_field(parsed) if parsed is not None else None
+    if field is None and parsed is None and b"\x00" in request.get_data(cache=True):
+        field = "body"
+    if field:
+        raise InputError(f"{field}: must not contain NUL characters", field, 422)
 
 
 def has_scope(row: dict[str, Any], scope: str) -> bool:

@@ -120,6 +120,17 @@ def build_world(conn, pool, org: Org, address: str, subject: str) -> World:
                '{email.received}') RETURNING id""",
             org_id,
         ),
+        "pattern_id": one(
+            """INSERT INTO voicemail_patterns (org_id, name, body_regex)
+               VALUES (%s, 'PBX', 'message') RETURNING id""",
+            org_id,
+        ),
+        "config_id": one(
+            """INSERT INTO send_configs (org_id, name, host, from_email)
+               VALUES (%s, 'Relay', 'smtp.example.org', 'support@example.com') RETURNING id""",
+            org_id,
+        ),
+        "reference": sent_mail_id,
         "voicemail_id": one(
             "INSERT INTO voicemails (org_id, message_id) VALUES (%s, %s) RETURNING id",
             org_id,

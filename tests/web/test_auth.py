@@ -140,8 +140,8 @@ def test_a_body_that_is_not_json_is_a_400(client, org):
 def test_nul_characters_are_refused_before_they_reach_the_database(client, org):
     query = client.get("/api/emails?subject=a%00b", headers=org.headers)
     body = client.post("/api/customers", json={"name": "a\x00b"}, headers=org.headers)
-    assert (query.status_code, query.json["field"]) == (400, "subject")
-    assert (body.status_code, body.json["field"]) == (400, "body")
+    assert (query.status_code, query.json["field"]) == (422, "subject")
+    assert (body.status_code, body.json["field"]) == (422, "name")
 
 
 def test_ids_beyond_bigint_are_404_not_500(client, org):

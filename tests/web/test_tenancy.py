@@ -69,7 +69,7 @@ def fill(rule, ids: dict[str, int]) -> str:
 
 def _substitute(path: str, values: dict[str, int]) -> str:
     for name, value in values.items():
-        for converter in ("int:", "string:", ""):
+        for converter in ("int:", "string:", "path:", ""):
             path = path.replace(f"<{converter}{name}>", str(value))
     return path
 
