@@ -21,6 +21,9 @@ from pipeline.store import keys
 from tests.web.native import build_world
 
 NATIVE = r"^/api/(?!v1/|rpc/)"
+#: operations that talk to the account's IMAP server and answer 502 when it fails (an
+#: upstream failure, not ours): fuzzed hosts would make the run depend on the network.
+UPSTREAM = r"^/api/accounts/\{account_id\}/(folders|test)$"
 EXAMPLES = 10
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 
@@ -34,7 +37,11 @@ def fuzz_headers(conn, pool, org):
 
 
 def operations(app) -> list:
-    schema = schemathesis.openapi.from_wsgi("/openapi.json", app).include(path_regex=NATIVE)
+    schema = (
+        schemathesis.openapi.from_wsgi("/openapi.json", app)
+        .include(path_regex=NATIVE)
+        .exclude(path_regex=UPSTREAM)
+    )
     return [result.ok() for result in schema.get_all_operations()]
 
 
