@@ -97,7 +97,7 @@ def check_raw_input() -> None:
         return
     parsed = request.get_json(silent=True) if request.is_json else None
     if request.is_json and parsed is None:
-        raise InputError("Request body is not valid JSON", "body", 400)
+        raise InputError("Request body is not valid JSON", None, 400)
     field = nul_field(parsed) if parsed is not None else None
     if field is None and parsed is None and b"\x00" in request.get_data(cache=True):
         field = "body"

@@ -134,7 +134,7 @@ def test_a_body_that_is_not_json_is_a_400(client, org):
         "/api/emails/bulk", data="{not json", content_type="application/json", headers=org.headers
     )
     assert response.status_code == 400
-    assert response.json["field"] == "body"
+    assert response.json["error"] == "Request body is not valid JSON"
 
 
 def test_nul_characters_are_refused_before_they_reach_the_database(client, org):
