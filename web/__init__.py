@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import IntegerConverter
 
 from config import Settings, load_settings
 from pipeline.db import make_pool
@@ -13,8 +14,21 @@ from pipeline.errors import InputError
 from web import db, health, metrics
 from web.envelopes import error_body
 from web.queue import JobQueue
+from web.ratelimit import KeyRateLimiter
 
 log = logging.getLogger(__name__)
+MAX_ROW_ID = 2**63 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` path ids beyond PostgreSQL's ``bigint`` name no row: 404 at routing, so
+    no query ever sees them (a ``max=`` bound would make werkzeug answer 405 instead)."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_ROW_ID:
+            raise NotFound("Not found")
+        return number
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -23,8 +37,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["INTAKE_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_message_bytes * 2
     app.json.sort_keys = False
+    app.url_map.converters["int"] = RowIdConverter
     app.extensions["intake_pool"] = make_pool(settings.database_url, settings.db_pool_size)
     app.extensions["intake_queue"] = JobQueue(settings)
+    app.extensions["intake_ratelimit"] = KeyRateLimiter(settings)
     db.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import after_this_request, current_app, g, request
 
-from pipeline.errors import Forbidden, Unauthorized
+from pipeline.errors import Forbidden, InputError, Unauthorized
 from pipeline.store import keys
 from web.db import get_conn
 
@@ -35,12 +35,74 @@ def credentials() -> tuple[str, str] | None:
 
 def authenticate(key: str, secret: str) -> dict[str, Any]:
     """Load and bind the key; raises ``Unauthorized``."""
-    row = keys.authenticate(get_conn(), key, secret)
+    conn = get_conn()
+    row = keys.authenticate(conn, key, secret)
     if row is None:
         raise Unauthorized()
     g.api_key = row
     g.org_id = row["org_id"]
+    keys.touch_last_used(conn, row["id"])
     return row
+
+
+class RateLimited(InputError):
+    def __init__(self) -> None:
+        super().__init__("Rate limit exceeded; retry after the time in Retry-After", None, 429)
+
+
+def enforce_rate_limit(row: dict[str, Any]) -> None:
+    """Count this request for the key; every answer carries the ``X-RateLimit-*`` headers.
+
+    Raises ``RateLimited`` (429 with ``Retry-After``) when a limit is used up."""
+    verdict = current_app.extensions["intake_ratelimit"].hit(row)
+
+    @after_this_request
+    def add_headers(response):
+        response.headers.update(verdict.headers())
+        return response
+
+    if not verdict.allowed:
+        raise RateLimited()
+
+
+def nul_field(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string in ``value`` holding a NUL character."""
+    if isinstance(value, str):
+        return path or "body" if "\x00" in value else None
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        key_text = str(key)
+        if "\x00" in key_text:
+            return path or "body"
+        found = nul_field(item, f"{path}.{key_text}" if path else key_text)
+        if found:
+            return found
+    return None
+
+
+def check_raw_input() -> None:
+    """Refuse what schemas cannot see: a body that claims to be JSON but does not parse
+    (spectree would silently read it as ``{}``), and NUL characters, which PostgreSQL text
+    cannot hold (422 naming the field)."""
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            raise InputError(f"{name}: must not contain NUL characters", name, 422)
+    if request.method not in ("POST", "PUT", "PATCH") or not request.get_data(cache=True):
+        return
+    parsed = request.get_json(silent=True) if request.is_json else None
+    if request.is_json and parsed is None:
+        raise InputError("Request body is not valid JSON", None, 400)
+    field = nul_field(parsed) if parsed is not None else None
+    if field is None and parsed is None and b"\x00" in request.get_data(cache=True):
+        field = "body"
+    if field:
+        raise InputError(f"{field}: must not contain NUL characters", field, 422)
 
 
 def has_scope(row: dict[str, Any], scope: str) -> bool:
@@ -48,8 +110,9 @@ def has_scope(row: dict[str, Any], scope: str) -> bool:
     return scope in granted or (scope == "read" and "write" in granted)
 
 
-def require(scope: str) -> Callable[[F], F]:
-    """Decorate a view: authenticate the request and demand ``scope``."""
+def require(scope: str | None) -> Callable[[F], F]:
+    """Decorate a view: authenticate the request, count it against the key's rate limits
+    and demand ``scope`` (``None``: any valid key)."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -58,8 +121,10 @@ def require(scope: str) -> Callable[[F], F]:
             if found is None:
                 raise Unauthorized("Missing API credentials (X-API-Key and X-API-Secret)")
             row = authenticate(*found)
-            if not has_scope(row, scope):
+            enforce_rate_limit(row)
+            if scope is not None and not has_scope(row, scope):
                 raise Forbidden(f"This API key lacks the '{scope}' scope")
+            check_raw_input()
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from flask import Response
@@ -28,10 +29,21 @@ def content_disposition(filename: str, inline: bool = False) -> str:
     return f"{kind}; filename=\"{fallback or 'download'}\"; filename*=UTF-8''{exact}"
 
 
+MIME_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+
+
+def safe_content_type(mime_type: str) -> str:
+    """The stored type when it is a plain ``type/subtype`` a browser will not render as a
+    page; ``application/octet-stream`` for HTML, SVG, scripts and anything malformed."""
+    value = (mime_type or "").strip().lower()
+    if value in NEVER_INLINE or not MIME_TYPE.match(value):
+        return "application/octet-stream"
+    return value
+
+
 def blob_response(conn: Connection, digest: str, mime_type: str, filename: str) -> Response:
     data = blobs.get(conn, digest)
-    safe_type = "application/octet-stream" if mime_type in NEVER_INLINE else mime_type
-    response = Response(data, mimetype=safe_type)
+    response = Response(data, content_type=safe_content_type(mime_type))
     response.headers["Content-Length"] = str(len(data))
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["X-Content-Type-Options"] = "nosniff"

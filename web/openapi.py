@@ -7,11 +7,12 @@ offending field, so each API family's own error handler renders it in its own en
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, jsonify
-from pydantic import BaseModel, Field
-from spectree import SecurityScheme, SpecTree
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 
 from pipeline.errors import InputError
@@ -33,7 +34,10 @@ def _raise_input_error(
     if not problems:
         raise InputError("Invalid request", None, VALIDATION_STATUS)
     first = problems[0]
-    field = ".".join(str(part) for part in first.get("loc", ()) if part != "__root__") or None
+    loc = [str(part) for part in first.get("loc", ()) if part != "__root__"]
+    if loc and loc[0] in getattr(req, "args", {}):
+        loc = loc[:1]  # a repeated query parameter is named as such, not by its position
+    field = ".".join(loc) or None
     message = first.get("msg", "invalid value")
     raise InputError(f"{field}: {message}" if field else message, field, VALIDATION_STATUS)
 
@@ -61,11 +65,87 @@ spec = SpecTree(
 )
 
 
+MAX_ID = 2**63 - 1
+
+#: A row id in a query or body: positive and within PostgreSQL's ``bigint``.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def normalise_address(value: str) -> str:
+    """A syntactically valid address, normalised; ``.test`` domains
+    are allowed (staging helpdesks use them), and no DNS lookup is made."""
+    try:
+        checked = validate_email(value, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from None
+    return checked.normalized
+
+
+#: An email address from a client (JSON schema ``format: email``).
+Address = Annotated[
+    str,
+    Field(max_length=320, json_schema_extra={"format": "email"}),
+    AfterValidator(normalise_address),
+]
+
+
 class PageQuery(BaseModel):
     """``page`` / ``per_page`` of the native API (default 50, max 100)."""
 
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=1_000_000)
     per_page: int = Field(50, ge=1, le=100)
+
+
+class Pagination(BaseModel):
+    page: int
+    per_page: int
+    total: int
+    total_pages: int
+
+
+class Envelope(BaseModel):
+    """``{"success": true, "data": …}`` (lists add ``pagination``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    success: bool
+    data: Any = None
+    pagination: Pagination | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    """``{"success": false, "error": "…"}``; ``field`` names the offending input."""
+
+    success: bool
+    error: str
+    field: str | None = None
+
+
+class DeletedEnvelope(BaseModel):
+    """``{"success": true, "message": "…"}`` after a deletion."""
+
+    success: bool
+    message: str
+
+
+AUTH_ERRORS = ("HTTP_400", "HTTP_401", "HTTP_403", "HTTP_429")
+NATIVE_SECURITY = [{"ApiKey": [], "ApiSecret": []}, {"Bearer": []}]
+
+
+def native(**kwargs: Any) -> Any:
+    """``spec.validate`` for a native endpoint: documents the API-key security schemes."""
+    return spec.validate(security=NATIVE_SECURITY, **kwargs)
+
+
+def answers(*errors: int, ok: int = 200, body: type[BaseModel] | None = Envelope) -> Response:
+    """The documented responses of a native endpoint: its success, the authentication and
+    rate-limit errors every endpoint can give, validation (422) and the listed ``errors``."""
+    codes: dict[str, Any] = {f"HTTP_{ok}": body} if body else {}
+    for code in (*AUTH_ERRORS, "HTTP_422", *(f"HTTP_{e}" for e in errors)):
+        codes[code] = ErrorEnvelope
+    if body is None:
+        return Response(f"HTTP_{ok}", **codes)
+    return Response(**codes)
 
 
 def register(app: Flask) -> None:

@@ -122,3 +122,129 @@ def ticket_message(row: dict[str, Any]) -> dict[str, Any]:
         "attachments": row["attachments"],
         "created_at": iso(row["created_at"]),
     }
+
+
+def email_raw(row: dict[str, Any]) -> dict[str, Any]:
+    """``GET /api/emails/{id}/raw``: bodies, the seed's header map, and every header in order
+    (``header_list`` keeps repeated headers such as ``Received``)."""
+    return {
+        "id": row["id"],
+        "subject": row["subject"],
+        "body_text": row["body_text"],
+        "body_html": row["body_html"],
+        "headers": headers_dict(row["headers"]),
+        "header_list": [{"name": name, "value": value} for name, value in row["headers"]],
+        "envelope_from": row["envelope_from"],
+        "envelope_to": row["envelope_to"],
+        "raw_size": row["raw_size"],
+    }
+
+
+def email_stats(
+    totals: dict[str, Any],
+    folders: list[dict[str, Any]],
+    categories: list[dict[str, Any]],
+    days: list[dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        **{k: v for k, v in totals.items() if not k.endswith("_at")},
+        "latest_email_at": iso(totals["latest_email_at"]),
+        "oldest_email_at": iso(totals["oldest_email_at"]),
+        "by_folder": folders,
+        "by_category": categories,
+        "by_day": [{"date": d["date"].isoformat(), "count": d["count"]} for d in days],
+    }
+
+
+def category_rule(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "category_id": row["category_id"],
+        "position": row["position"],
+        "field": row["field"],
+        "header_name": row["header_name"],
+        "operator": row["operator"],
+        "value": row["value"],
+        "labels": row["labels"],
+        "stop_processing": row["stop_processing"],
+        "is_active": row["is_active"],
+        "created_at": iso(row["created_at"]),
+    }
+
+
+def category(row: dict[str, Any], rules: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A category; ``email_count`` when counted, ``rules`` when asked for."""
+    result = {
+        "id": row["id"],
+        "name": row["name"],
+        "slug": row["slug"],
+        "description": row["description"],
+        "color": row["color"],
+        "is_active": row["is_active"],
+        "position": row["position"],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+    }
+    if row.get("email_count") is not None:
+        result["email_count"] = row["email_count"]
+    if rules is not None:
+        result["rules"] = [category_rule(r) for r in rules]
+    return result
+
+
+def ticket_detail(row: dict[str, Any]) -> dict[str, Any]:
+    """A ticket with what an agent edits: notes, custom fields and assigned agents."""
+    return {
+        **ticket(row),
+        "notes": row["notes"],
+        "custom_fields": row["custom_fields"],
+        "agent_ids": list(row.get("agent_ids") or []),
+        "closed_at": iso(row["closed_at"]),
+    }
+
+
+def tracking_event(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "email_id": row["message_id"],
+        "agent_id": row["agent_id"],
+        "data": row["data"],
+        "created_at": iso(row["created_at"]),
+    }
+
+
+def contact(row: dict[str, Any]) -> dict[str, Any]:
+    result = {
+        "id": row["id"],
+        "email": row["email"],
+        "name": row["name"],
+        "customer_id": row["customer_id"],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+    }
+    if "ticket_count" in row:
+        result["ticket_count"] = row["ticket_count"]
+    return result
+
+
+def customer(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "email": row["email"],
+        "external_ref": row["external_ref"],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+    }
+
+
+def agent(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "email": row["email"],
+        "name": row["name"],
+        "external_id": row["external_id"],
+        "is_active": row["is_active"],
+        "created_at": iso(row["created_at"]),
+    }

@@ -1,25 +1,94 @@
 """External ticket ids in mail text: Zendesk, Jira, Freshdesk, and an organization's own.
 
-A mail that mentions another helpdesk's ticket id is recorded with it in ``analysis`` (the
-``002`` patterns API reads the same function), but such an id never links a mail to an
-Intake ticket by itself. Formats are matched as whole tokens: Zendesk's ``#12345`` inside
-Freshdesk's ``Ticket#12345`` is not a second match.
+Two readers of the same rules: ``detect_patterns`` for the match_thread stage (whole
+tokens only, organization patterns run under a time bound, recorded in ``analysis``) and
+``detect`` for ``POST /api/patterns/detect`` (every match with its field and position).
+Such an id never links a mail to an Intake ticket by itself.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pipeline.mail import bounded_regex
 
 log = logging.getLogger(__name__)
 
-BUILTIN_PATTERNS: tuple[dict[str, str], ...] = (
-    {"key": "zendesk", "name": "Zendesk Ticket", "format": r"#\d{5,}"},
-    {"key": "jira", "name": "Jira Issue", "format": r"[A-Z]+-\d+"},
-    {"key": "freshdesk", "name": "Freshdesk Ticket", "format": r"Ticket#\d+"},
+MAX_SCAN_CHARS = 100_000
+MAX_MATCHES_PER_RULE = 50
+
+
+@dataclass(frozen=True)
+class PatternRule:
+    key: str
+    name: str
+    format: str
+    id: int | None = None  # the ``pattern_rules`` row; ``None`` for a built-in rule
+
+    @property
+    def builtin(self) -> bool:
+        return self.id is None
+
+
+@dataclass(frozen=True)
+class PatternMatch:
+    rule: PatternRule
+    value: str
+    field: str  # "subject" or "body"
+    start: int
+
+
+BUILTIN_RULES = (
+    PatternRule("zendesk", "Zendesk Ticket", r"#\d{5,}"),
+    PatternRule("jira", "Jira Issue", r"[A-Z]+-\d+"),
+    PatternRule("freshdesk", "Freshdesk Ticket", r"Ticket#\d+"),
+)
+BUILTIN_KEYS = frozenset(rule.key for rule in BUILTIN_RULES)
+
+
+@lru_cache(maxsize=512)
+def compiled(expression: str) -> re.Pattern[str]:
+    """Raises ``re.error`` for an invalid expression."""
+    return re.compile(expression)
+
+
+def is_valid_format(expression: str) -> bool:
+    try:
+        compiled(expression)
+    except (re.error, RecursionError, OverflowError):
+        return False
+    return True
+
+
+def find_in(rule: PatternRule, text: str, field: str) -> list[PatternMatch]:
+    """Every match of ``rule`` in ``text`` (at most ``MAX_MATCHES_PER_RULE``)."""
+    found: list[PatternMatch] = []
+    for match in compiled(rule.format).finditer(text[:MAX_SCAN_CHARS]):
+        if match.group(0):
+            found.append(PatternMatch(rule, match.group(0), field, match.start()))
+        if len(found) >= MAX_MATCHES_PER_RULE:
+            break
+    return found
+
+
+def detect(
+    rules: tuple[PatternRule, ...] | list[PatternRule], subject: str | None, body: str | None
+) -> list[PatternMatch]:
+    """Every match of every rule, subject first, in rule order."""
+    matches: list[PatternMatch] = []
+    for rule in rules:
+        matches += find_in(rule, subject or "", "subject")
+        matches += find_in(rule, body or "", "body")
+    return matches
+
+
+BUILTIN_PATTERNS: tuple[dict[str, str], ...] = tuple(
+    {"key": r.key, "name": r.name, "format": r.format} for r in BUILTIN_RULES
 )
 MAX_VALUES_PER_RULE = 20
 

@@ -89,3 +89,43 @@ def authenticate(conn: Connection, key: str, secret: str) -> dict[str, Any] | No
 def split_token(token: str) -> tuple[str, str]:
     key, _, secret = token.strip().partition(TOKEN_SEPARATOR)
     return key, secret
+
+
+def touch_last_used(conn: Connection, key_id: int) -> None:
+    """Record use at most once a minute per key, so busy keys do not write on every request.
+
+    ``SKIP LOCKED``: a concurrent request of the same key that already holds the row (until
+    its transaction ends) has the update covered, so nobody waits for it."""
+    conn.execute(
+        """UPDATE api_keys SET last_used_at = now()
+           WHERE id = (SELECT id FROM api_keys WHERE id = %s
+                         AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+                       FOR UPDATE SKIP LOCKED)""",
+        (key_id,),
+    )
+
+
+KEY_COLUMNS = """id, public_id, name, scopes, requests_per_minute, requests_per_hour,
+    last_used_at, revoked_at, created_at"""
+
+
+def list_keys(conn: Connection, org_id: UUID) -> list[dict[str, Any]]:
+    """Every key of the organization, revoked ones included (never their secret hashes)."""
+    return conn.execute(
+        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE org_id = %s ORDER BY id", (org_id,)
+    ).fetchall()
+
+
+def get_key(conn: Connection, org_id: UUID, key_id: int) -> dict[str, Any] | None:
+    return conn.execute(
+        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE org_id = %s AND id = %s", (org_id, key_id)
+    ).fetchone()
+
+
+def revoke(conn: Connection, org_id: UUID, key_id: int) -> dict[str, Any] | None:
+    """Revoke the key (idempotent); ``None`` when the organization has no such key."""
+    return conn.execute(
+        f"""UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())
+            WHERE org_id = %s AND id = %s RETURNING {KEY_COLUMNS}""",
+        (org_id, key_id),
+    ).fetchone()

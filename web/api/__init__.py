@@ -11,7 +11,14 @@ from web.envelopes import error_body
 def register(app: Flask) -> None:
     from web.api import (
         accounts,
+        attachments,
+        categories,
         emails,
+        filters,
+        keys,
+        organization,
+        patterns,
+        people,
         send,
         send_configs,
         tickets,
@@ -21,8 +28,15 @@ def register(app: Flask) -> None:
     )
 
     for module in (
+        keys,
         emails,
+        attachments,
+        categories,
+        patterns,
         tickets,
+        people,
+        filters,
+        organization,
         voicemails,
         voicemail_patterns,
         webhooks,
@@ -31,7 +45,8 @@ def register(app: Flask) -> None:
         accounts,
     ):
         bp: Blueprint = module.bp
-        bp.register_error_handler(InputError, _native_error)
+        if not bp._got_registered_once:  # a second app in one process (tests, workers)
+            bp.register_error_handler(InputError, _native_error)
         app.register_blueprint(bp)
     from web import hooks
 

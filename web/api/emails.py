@@ -1,55 +1,206 @@
-"""``002_…`` emails and their attachments."""
+"""``002_…`` emails: list, search, stats, get (marks read), raw, patch, bulk, delete."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from datetime import date
+from typing import Literal
 
-from pipeline.errors import NotFound
-from pipeline.store import emails
+from flask import Blueprint, g, jsonify
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.errors import InputError, NotFound
+from pipeline.store import email_actions, email_stats, emails, mailboxes
 from web import serialize
 from web.auth import require
 from web.db import get_conn
-from web.downloads import blob_response
 from web.envelopes import ok, pagination
-from web.openapi import PageQuery, spec
+from web.openapi import DeletedEnvelope, Id, PageQuery, answers, native
 
 bp = Blueprint("emails", __name__, url_prefix="/api")
+
+BulkAction = Literal["mark_read", "mark_unread", "star", "unstar", "archive", "unarchive", "delete"]
+
+
+class EmailListQuery(PageQuery):
+    model_config = ConfigDict(populate_by_name=True)
+
+    account_id: Id | None = None
+    folder: str | None = Field(None, max_length=500)
+    sender: str | None = Field(None, alias="from", max_length=500)
+    subject: str | None = Field(None, max_length=500)
+    search: str | None = Field(None, max_length=500)
+    has_attachments: bool | None = None
+    is_read: bool | None = None
+    is_starred: bool | None = None
+    is_archived: bool | None = None
+    since: date | None = None
+    until: date | None = None
+    sort: Literal["received_at", "subject", "from_address"] = "received_at"
+    order: Literal["asc", "desc"] = "desc"
+
+
+class SearchQuery(BaseModel):
+    q: str = Field(min_length=2, max_length=500)
+    limit: int = Field(20, ge=1, le=50)
+
+
+class StatsQuery(BaseModel):
+    account_id: Id | None = None
+
+
+class EmailPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    is_read: bool | None = None
+    is_starred: bool | None = None
+    is_archived: bool | None = None
+    categories: list[Id] | None = Field(None, max_length=100)
+
+
+class BulkRequest(BaseModel):
+    ids: list[Id] = Field(min_length=1, max_length=1000)
+    action: BulkAction
+
+
+def check_account(account_id: int | None) -> None:
+    """An ``account_id`` filter must name one of the organization's mailboxes."""
+    if account_id is not None and mailboxes.get(get_conn(), g.org_id, account_id) is None:
+        raise NotFound("Account not found", "account_id")
+
+
+def load_email(email_id: int) -> dict:
+    row = emails.get(get_conn(), g.org_id, email_id)
+    if row is None:
+        raise NotFound("Email not found")
+    return row
+
+
+def email_filters(query: EmailListQuery) -> emails.EmailFilters:
+    fields = query.model_dump(exclude={"page", "per_page", "sort", "order"})
+    if fields["search"] is not None and len(fields["search"].strip()) < 2:
+        raise InputError("search: at least 2 characters", "search", 422)
+    return emails.EmailFilters(**fields)
 
 
 @bp.get("/emails")
 @require("read")
-@spec.validate(query=PageQuery, tags=["emails"])
-def list_emails(query: PageQuery):
-    rows, total = emails.list_page(get_conn(), g.org_id, query.page, query.per_page)
+@native(query=EmailListQuery, resp=answers(404), tags=["emails"])
+def list_emails(query: EmailListQuery):
+    check_account(query.account_id)
+    rows, total = emails.list_page(
+        get_conn(),
+        g.org_id,
+        query.page,
+        query.per_page,
+        email_filters(query),
+        query.sort,
+        query.order,
+    )
     return ok(
         [serialize.email_summary(r) for r in rows],
         pagination=pagination(query.page, query.per_page, total),
     )
 
 
-@bp.get("/emails/<int:email_id>")
+@bp.get("/emails/search")
 @require("read")
-def get_email(email_id: int):
-    conn = get_conn()
-    row = emails.get(conn, g.org_id, email_id)
-    if row is None:
-        raise NotFound("Email not found")
-    emails.mark_read(conn, g.org_id, email_id)
-    row = emails.get(conn, g.org_id, email_id)
+@native(query=SearchQuery, resp=answers(), tags=["emails"])
+def search_emails(query: SearchQuery):
+    text = query.q.strip()
+    if len(text) < 2:
+        raise InputError("q: at least 2 characters", "q", 422)
+    rows = emails.search(get_conn(), g.org_id, text, query.limit)
     return ok(
-        serialize.email_detail(
-            row,
-            emails.attachments_of(conn, g.org_id, email_id),
-            emails.categories_of(conn, g.org_id, email_id),
+        [{**serialize.email_summary(r), "rank": float(r["rank"])} for r in rows],
+        query=text,
+        count=len(rows),
+    )
+
+
+@bp.get("/emails/stats")
+@require("read")
+@native(query=StatsQuery, resp=answers(404), tags=["emails"])
+def email_statistics(query: StatsQuery):
+    check_account(query.account_id)
+    conn, account = get_conn(), query.account_id
+    return ok(
+        serialize.email_stats(
+            email_stats.totals(conn, g.org_id, account),
+            email_stats.by_folder(conn, g.org_id, account),
+            email_stats.by_category(conn, g.org_id, account),
+            email_stats.by_day(conn, g.org_id, account),
         )
     )
 
 
-@bp.get("/emails/<int:email_id>/attachments/<int:attachment_id>")
-@require("read")
-def download_attachment(email_id: int, attachment_id: int):
+def email_detail(email_id: int) -> dict:
     conn = get_conn()
-    row = emails.attachment(conn, g.org_id, attachment_id, email_id)
-    if row is None:
-        raise NotFound("Attachment not found")
-    return blob_response(conn, row["blob_sha256"], row["mime_type"], row["filename"])
+    return serialize.email_detail(
+        load_email(email_id),
+        emails.attachments_of(conn, g.org_id, email_id),
+        emails.categories_of(conn, g.org_id, email_id),
+    )
+
+
+@bp.get("/emails/<int:email_id>")
+@require("read")
+@native(resp=answers(404), tags=["emails"])
+def get_email(email_id: int):
+    load_email(email_id)
+    email_actions.set_flags(get_conn(), g.org_id, [email_id], "mark_read")
+    return ok(email_detail(email_id))
+
+
+@bp.get("/emails/<int:email_id>/raw")
+@require("read")
+@native(resp=answers(404), tags=["emails"])
+def get_email_raw(email_id: int):
+    return ok(serialize.email_raw(load_email(email_id)))
+
+
+@bp.patch("/emails/<int:email_id>")
+@require("write")
+@native(json=EmailPatch, resp=answers(404), tags=["emails"])
+def update_email(email_id: int, json: EmailPatch):
+    conn = get_conn()
+    load_email(email_id)
+    flags = {
+        "is_read": ("mark_read", "mark_unread"),
+        "is_starred": ("star", "unstar"),
+        "is_archived": ("archive", "unarchive"),
+    }
+    for name, (on, off) in flags.items():
+        value = getattr(json, name)
+        if value is not None:
+            email_actions.set_flags(conn, g.org_id, [email_id], on if value else off)
+    if json.categories is not None:
+        unknown = email_actions.unknown_categories(conn, g.org_id, json.categories)
+        if unknown:
+            raise NotFound(f"Unknown categories: {unknown}", "categories")
+        email_actions.set_categories(conn, g.org_id, email_id, json.categories)
+    return ok(email_detail(email_id))
+
+
+@bp.post("/emails/bulk")
+@require("write")
+@native(json=BulkRequest, resp=answers(), tags=["emails"])
+def bulk_action(json: BulkRequest):
+    ids = sorted(set(json.ids))
+    conn = get_conn()
+    if json.action == "delete":
+        done = email_actions.delete(conn, g.org_id, ids)
+    else:
+        done = email_actions.set_flags(conn, g.org_id, ids, json.action)
+    not_found = [i for i in ids if i not in set(done)]
+    return ok(
+        {"action": json.action, "processed": done, "count": len(done), "not_found": not_found}
+    )
+
+
+@bp.delete("/emails/<int:email_id>")
+@require("write")
+@native(resp=answers(404, body=DeletedEnvelope), tags=["emails"])
+def delete_email(email_id: int):
+    if not email_actions.delete(get_conn(), g.org_id, [email_id]):
+        raise NotFound("Email not found")
+    return jsonify({"success": True, "message": "Email deleted"})

@@ -1,0 +1,68 @@
+"""Read queries over ``delivery_events`` and the organization's settings row."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pipeline.db import Connection
+
+ORG_SETTINGS = (
+    "unmatched_policy",
+    "closed_reply_policy",
+    "append_open_ticket",
+    "auto_reply_enabled",
+    "auto_reply_subject",
+    "auto_reply_body",
+    "auto_reply_window_seconds",
+    "flood_limit",
+    "flood_window_seconds",
+)
+
+
+def list_events(
+    conn: Connection,
+    org_id: UUID,
+    page: int,
+    per_page: int,
+    sent_mail_id: int | None,
+    event: str | None,
+) -> tuple[list[dict[str, Any]], int]:
+    where = """org_id = %(org)s
+        AND (%(sent)s::bigint IS NULL OR sent_mail_id = %(sent)s::bigint)
+        AND (%(event)s::text IS NULL OR event = %(event)s::text)"""
+    params = {"org": org_id, "sent": sent_mail_id, "event": event}
+    rows = conn.execute(
+        f"""SELECT * FROM delivery_events WHERE {where}
+            ORDER BY occurred_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s""",
+        {**params, "limit": per_page, "offset": (page - 1) * per_page},
+    ).fetchall()
+    total = conn.execute(f"SELECT count(*) AS n FROM delivery_events WHERE {where}", params)
+    return rows, total.fetchone()["n"]
+
+
+def get_event(conn: Connection, org_id: UUID, event_id: int) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT * FROM delivery_events WHERE org_id = %s AND id = %s", (org_id, event_id)
+    ).fetchone()
+
+
+def sent_mail_exists(conn: Connection, org_id: UUID, sent_mail_id: int) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sent_mails WHERE org_id = %s AND id = %s", (org_id, sent_mail_id)
+    ).fetchone()
+    return row is not None
+
+
+def organization(conn: Connection, org_id: UUID) -> dict[str, Any]:
+    return conn.execute("SELECT * FROM organizations WHERE id = %s", (org_id,)).fetchone()
+
+
+def update_organization(conn: Connection, org_id: UUID, values: dict[str, Any]) -> None:
+    names = [n for n in ("name", *ORG_SETTINGS) if n in values]
+    if names:
+        conn.execute(
+            f"""UPDATE organizations SET {", ".join(f"{n} = %s" for n in names)},
+                       updated_at = now() WHERE id = %s""",
+            (*(values[n] for n in names), org_id),
+        )

@@ -1,0 +1,90 @@
+"""Changes clients make to emails: flags, categories, bulk actions and permanent deletion."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pipeline import blobs
+from pipeline.db import Connection
+
+FLAG_UPDATES = {
+    "mark_read": "is_read = true, read_at = COALESCE(read_at, now())",
+    "mark_unread": "is_read = false, read_at = NULL",
+    "star": "is_starred = true",
+    "unstar": "is_starred = false",
+    "archive": "is_archived = true",
+    "unarchive": "is_archived = false",
+}
+
+
+def set_flags(
+    conn: Connection,
+    org_id: UUID,
+    message_ids: list[int],
+    action: str,
+) -> list[int]:
+    """Apply a flag action (a key of ``FLAG_UPDATES``); return the ids that exist."""
+    rows = conn.execute(
+        f"""UPDATE messages SET {FLAG_UPDATES[action]}
+            WHERE org_id = %s AND id = ANY(%s) RETURNING id""",
+        (org_id, message_ids),
+    ).fetchall()
+    return sorted(r["id"] for r in rows)
+
+
+def unknown_categories(conn: Connection, org_id: UUID, category_ids: list[int]) -> list[int]:
+    """Those of ``category_ids`` that are not categories of the organization."""
+    rows = conn.execute(
+        "SELECT id FROM categories WHERE org_id = %s AND id = ANY(%s)", (org_id, category_ids)
+    ).fetchall()
+    known = {r["id"] for r in rows}
+    return [c for c in category_ids if c not in known]
+
+
+def set_categories(
+    conn: Connection, org_id: UUID, message_id: int, category_ids: list[int]
+) -> None:
+    """Replace the message's categories by ``category_ids`` (checked by the caller)."""
+    conn.execute(
+        """DELETE FROM message_categories
+           WHERE org_id = %s AND message_id = %s AND NOT (category_id = ANY(%s))""",
+        (org_id, message_id, category_ids),
+    )
+    conn.execute(
+        """INSERT INTO message_categories (message_id, category_id, org_id)
+           SELECT %s, unnest(%s::bigint[]), %s ON CONFLICT DO NOTHING""",
+        (message_id, category_ids, org_id),
+    )
+
+
+def delete(conn: Connection, org_id: UUID, message_ids: list[int]) -> list[int]:
+    """Permanently delete messages and their attachments; return the ids that existed.
+
+    Attachments already moved onto a ticket stay with the ticket's history (only their link
+    to the deleted message goes). Blobs nothing else uses any more are deleted too.
+    """
+    digests = _blobs_of(conn, org_id, message_ids)
+    conn.execute(
+        """UPDATE attachments SET message_id = NULL
+           WHERE org_id = %s AND message_id = ANY(%s) AND ticket_message_id IS NOT NULL""",
+        (org_id, message_ids),
+    )
+    rows = conn.execute(
+        "DELETE FROM messages WHERE org_id = %s AND id = ANY(%s) RETURNING id",
+        (org_id, message_ids),
+    ).fetchall()
+    if digests:
+        blobs.delete_unreferenced(conn, digests)
+    return sorted(r["id"] for r in rows)
+
+
+def _blobs_of(conn: Connection, org_id: UUID, message_ids: list[int]) -> list[str]:
+    rows = conn.execute(
+        """SELECT raw_sha256 AS digest FROM messages WHERE org_id = %(org)s AND id = ANY(%(ids)s)
+           UNION SELECT blob_sha256 FROM attachments
+                  WHERE org_id = %(org)s AND message_id = ANY(%(ids)s)
+           UNION SELECT mp3_sha256 FROM voicemails
+                  WHERE org_id = %(org)s AND message_id = ANY(%(ids)s) AND mp3_sha256 IS NOT NULL""",
+        {"org": org_id, "ids": message_ids},
+    ).fetchall()
+    return [r["digest"] for r in rows]

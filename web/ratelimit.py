@@ -1,0 +1,72 @@
+"""Per-key rate limits (requests per minute and per hour) kept in Redis.
+
+Counters live in Redis under ``<INTAKE_REDIS_NAMESPACE>:ratelimit``, so every web process
+on every machine shares them. The ``limits`` library's sliding-window counter keeps two
+counters per limit and weights the previous window, which avoids the double burst a fixed
+window allows at its boundary while costing one Lua call per limit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
+from limits.storage import RedisStorage
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from config import Settings
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one request against a key's limits, ready for the response headers."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_in: int
+
+    def headers(self) -> dict[str, str]:
+        values = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_in),
+        }
+        if not self.allowed:
+            values["Retry-After"] = str(max(1, self.reset_in))
+        return values
+
+
+class KeyRateLimiter:
+    """Counts each API key's requests against its own ``requests_per_minute`` and ``_per_hour``."""
+
+    def __init__(self, settings: Settings) -> None:
+        pool = redis.ConnectionPool.from_url(settings.redis_url)
+        storage = RedisStorage(
+            "redis://", connection_pool=pool, key_prefix=f"{settings.redis_namespace}:ratelimit"
+        )
+        self.strategy = SlidingWindowCounterRateLimiter(storage)
+
+    def hit(self, key: dict[str, Any]) -> Verdict:
+        """Count one request for ``key`` (an ``api_keys`` row); the tightest limit decides."""
+        items = (
+            RateLimitItemPerMinute(max(1, key["requests_per_minute"])),
+            RateLimitItemPerHour(max(1, key["requests_per_hour"])),
+        )
+        ident = str(key["id"])
+        for item in items:
+            if not self.strategy.hit(item, ident):
+                return self._verdict(item, ident, allowed=False)
+        verdicts = [self._verdict(item, ident, allowed=True) for item in items]
+        return min(verdicts, key=lambda v: v.remaining)
+
+    def _verdict(self, item: RateLimitItem, ident: str, *, allowed: bool) -> Verdict:
+        stats = self.strategy.get_window_stats(item, ident)
+        reset_in = math.ceil(max(0.0, stats.reset_time - time.time()))
+        if not allowed:
+            reset_in = max(1, reset_in)
+        return Verdict(allowed, item.amount, stats.remaining, reset_in)
