@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from psycopg_pool import ConnectionPool
 
 from pipeline import stages
+from pipeline.db import Connection
 from pipeline.errors import PermanentError
 from pipeline.stages import Continue, Job, StageContext, Stop
 from pipeline.store import messages
@@ -50,6 +51,19 @@ def run_stage(
     except Exception as exc:
         _fail(pool, message_id, stage, exc, permanent=False)
         raise
+
+
+def run_inline(
+    conn: Connection, stage: str, message_id: int, ctx: StageContext
+) -> StageResult | None:
+    """Run ``stage`` inside the caller's transaction, for an API request that must act on
+    the message at once (``insertTicket``). Errors propagate to the caller, whose
+    transaction then stores nothing. ``None`` when ``stage`` is not the message's next stage.
+    """
+    msg = messages.claim(conn, message_id, stage)
+    if msg is None:
+        return None
+    return _record(conn, msg.id, stage, stages.load(stage).run(conn, msg, ctx))
 
 
 def _record(conn, message_id: int, stage: str, outcome: Continue | Stop) -> StageResult:
