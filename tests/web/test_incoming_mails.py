@@ -260,7 +260,7 @@ def test_convert_a_reply_to_a_closed_ticket_into_a_new_ticket_clears_the_flag(
 @pytest.mark.parametrize(
     ("body", "field"),
     [({}, "customer_id"), ({"customer_id": "abc"}, "customer_id"), ({"customer_id": 1.5}, "customer_id"),
-     ({"customer_id": None}, "customer_id")],
+     ({"customer_id": None}, "customer_id"), ({"customer_id": True}, "customer_id")],
 )  # fmt: skip
 def test_convert_to_ticket_without_an_integer_customer_is_a_400(
     client, token, mail_87, body, field

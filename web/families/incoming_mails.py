@@ -38,7 +38,7 @@ class IncomingMailQuery(BaseModel):
 
 
 class ConvertToTicket(BaseModel):
-    customer_id: int = Field(description="Customer to associate the ticket with")
+    customer_id: int = Field(strict=True, description="Customer to associate the ticket with")
 
 
 def error_response(status: int, message: str, field: str | None = None):
