@@ -24,6 +24,7 @@ from web.openapi import VALIDATION_STATUS, spec
 PREFIX = "/api/v1/incoming_mails"
 PER_PAGE = 100
 TAGS = ["000 incoming mails"]
+SECURITY = {"Bearer": []}
 # The seed's JavaScript example spells the filter in camelCase.
 FILTER_ALIASES = {"outTicket": "out_ticket", "replyToClosedTicket": "reply_to_closed_ticket"}
 
@@ -53,8 +54,9 @@ def input_error(exc: InputError):
 
 @bp.get("")
 @require("read")
-@spec.validate(query=IncomingMailQuery, tags=TAGS)
+@spec.validate(query=IncomingMailQuery, tags=TAGS, security=SECURITY)
 def list_mails(query: IncomingMailQuery):
+    """List incoming mails, 100 per page; ``filter=out_ticket|reply_to_closed_ticket``."""
     kind = FILTER_ALIASES.get(query.filter or "", query.filter)
     rows, total = incoming_mails.list_page(get_conn(), g.org_id, kind, query.page, PER_PAGE)
     kept = {"filter": query.filter} if query.filter else {}
@@ -67,8 +69,9 @@ def list_mails(query: IncomingMailQuery):
 
 @bp.delete("/<int:mail_id>")
 @require("write")
-@spec.validate(tags=TAGS)
+@spec.validate(tags=TAGS, security=SECURITY)
 def delete_mail(mail_id: int):
+    """Delete an incoming mail (201 with a message)."""
     if not incoming_mails.delete(get_conn(), g.org_id, mail_id):
         raise NotFound("Incoming mail not found")
     return jsonify({"message": "Incoming mail deleted successfully."}), 201
@@ -76,8 +79,9 @@ def delete_mail(mail_id: int):
 
 @bp.put("/<int:mail_id>/ticket")
 @require("write")
-@spec.validate(json=ConvertToTicket, tags=TAGS)
+@spec.validate(json=ConvertToTicket, tags=TAGS, security=SECURITY)
 def convert_to_ticket(mail_id: int, json: ConvertToTicket):
+    """Convert an incoming mail into a new ticket for ``customer_id``."""
     conn = get_conn()
     ticket_id = conversions.convert_to_ticket(conn, g.org_id, mail_id, json.customer_id)
     return jsonify(serialize.ticket(tickets.detail(conn, g.org_id, ticket_id))), 201
@@ -85,8 +89,9 @@ def convert_to_ticket(mail_id: int, json: ConvertToTicket):
 
 @bp.put("/<int:mail_id>/reply")
 @require("write")
-@spec.validate(tags=TAGS)
+@spec.validate(tags=TAGS, security=SECURITY)
 def convert_to_reply(mail_id: int):
+    """Add an incoming mail as a reply to the ticket its ``ticket_id`` names."""
     conn = get_conn()
     ticket_id = conversions.convert_to_reply(conn, g.org_id, mail_id)
     reply = next(

@@ -24,6 +24,7 @@ from web.openapi import spec
 
 PREFIX = "/api/v1/mail"
 TAGS = ["004 mail admin"]
+SECURITY = {"Bearer": []}
 ABILITY_SCOPES = {"mail:read": "read", "mail:write": "write"}
 EMAIL = r"^[^@\s<>]+@[^@\s<>]+$"
 EXCLUDED = r"^([^@\s<>]+@[^@\s<>]+|@[^@\s<>]+)$"
@@ -132,8 +133,9 @@ class SentSearch(BaseModel):
 
 @bp.post("/mailboxes")
 @ability("mail:read")
-@spec.validate(json=NoBody, tags=TAGS)
+@spec.validate(json=NoBody, tags=TAGS, security=SECURITY)
 def list_mailboxes(json: NoBody):
+    """List mailboxes (no secrets) and the selectable queues."""
     conn = get_conn()
     rows = mailbox_admin.list_all(conn, g.org_id)
     return data(
@@ -146,8 +148,9 @@ def list_mailboxes(json: NoBody):
 
 @bp.post("/mailboxes/create")
 @ability("mail:write")
-@spec.validate(json=MailboxCreate, tags=TAGS)
+@spec.validate(json=MailboxCreate, tags=TAGS, security=SECURITY)
 def create_mailbox(json: MailboxCreate):
+    """Create a mailbox."""
     conn = get_conn()
     values = _mailbox_values(json)
     _check_address(conn, values.get("address"))
@@ -157,8 +160,9 @@ def create_mailbox(json: MailboxCreate):
 
 @bp.post("/mailboxes/update")
 @ability("mail:write")
-@spec.validate(json=MailboxUpdate, tags=TAGS)
+@spec.validate(json=MailboxUpdate, tags=TAGS, security=SECURITY)
 def update_mailbox(json: MailboxUpdate):
+    """Update a mailbox by ``mailbox_id``."""
     conn = get_conn()
     values = _mailbox_values(json)
     values.pop("mailbox_id", None)
@@ -170,8 +174,9 @@ def update_mailbox(json: MailboxUpdate):
 
 @bp.post("/mailboxes/set-password")
 @ability("mail:write")
-@spec.validate(json=SetPassword, tags=TAGS)
+@spec.validate(json=SetPassword, tags=TAGS, security=SECURITY)
 def set_password(json: SetPassword):
+    """Set (or clear) a mailbox secret: ``imap_password``, ``smtp_password`` or ``oauth_client_secret``."""
     conn = get_conn()
     secret_key = current_app.config["INTAKE_SETTINGS"].secret_key
     mailbox_secrets.store_secret(
@@ -182,8 +187,9 @@ def set_password(json: SetPassword):
 
 @bp.post("/mailboxes/delete")
 @ability("mail:write")
-@spec.validate(json=MailboxRef, tags=TAGS)
+@spec.validate(json=MailboxRef, tags=TAGS, security=SECURITY)
 def delete_mailbox(json: MailboxRef):
+    """Delete a mailbox by ``mailbox_id``."""
     if not mailbox_admin.delete(get_conn(), g.org_id, json.mailbox_id):
         raise NotFound("Mailbox not found", "mailbox_id")
     return data({"id": json.mailbox_id, "deleted": True})
@@ -191,66 +197,75 @@ def delete_mailbox(json: MailboxRef):
 
 @bp.post("/subjects")
 @ability("mail:read")
-@spec.validate(json=NoBody, tags=TAGS)
+@spec.validate(json=NoBody, tags=TAGS, security=SECURITY)
 def list_subjects(json: NoBody):
+    """List ignored subjects."""
     return _list("ignored_subjects")
 
 
 @bp.post("/subjects/create")
 @ability("mail:write")
-@spec.validate(json=SubjectCreate, tags=TAGS)
+@spec.validate(json=SubjectCreate, tags=TAGS, security=SECURITY)
 def create_subject(json: SubjectCreate):
+    """Add an ignored subject."""
     return _add("ignored_subjects", json.subject.strip(), "subject")
 
 
 @bp.post("/subjects/delete")
 @ability("mail:write")
-@spec.validate(json=EntryRef, tags=TAGS)
+@spec.validate(json=EntryRef, tags=TAGS, security=SECURITY)
 def delete_subject(json: EntryRef):
+    """Delete an ignored subject by ``id``."""
     return _delete("ignored_subjects", json.id)
 
 
 @bp.post("/excluded-emails")
 @ability("mail:read")
-@spec.validate(json=NoBody, tags=TAGS)
+@spec.validate(json=NoBody, tags=TAGS, security=SECURITY)
 def list_excluded(json: NoBody):
+    """List excluded emails (addresses and ``@domain`` entries)."""
     return _list("excluded_emails")
 
 
 @bp.post("/excluded-emails/create")
 @ability("mail:write")
-@spec.validate(json=ExcludedCreate, tags=TAGS)
+@spec.validate(json=ExcludedCreate, tags=TAGS, security=SECURITY)
 def create_excluded(json: ExcludedCreate):
+    """Add an excluded email or ``@domain``."""
     return _add("excluded_emails", json.email.strip().lower(), "email")
 
 
 @bp.post("/excluded-emails/delete")
 @ability("mail:write")
-@spec.validate(json=EntryRef, tags=TAGS)
+@spec.validate(json=EntryRef, tags=TAGS, security=SECURITY)
 def delete_excluded(json: EntryRef):
+    """Delete an excluded email by ``id``."""
     return _delete("excluded_emails", json.id)
 
 
 @bp.post("/sent-mail")
 @ability("mail:read")
-@spec.validate(json=SentRecent, tags=TAGS)
+@spec.validate(json=SentRecent, tags=TAGS, security=SECURITY)
 def recent_sent(json: SentRecent):
+    """Sent mail of the last ``range_days`` (1 to 30)."""
     rows = sent_mail_audit.recent(get_conn(), g.org_id, json.range_days, json.limit)
     return data([sent_item(r) for r in rows], range_days=json.range_days)
 
 
 @bp.post("/sent-mail/search")
 @ability("mail:read")
-@spec.validate(json=SentSearch, tags=TAGS)
+@spec.validate(json=SentSearch, tags=TAGS, security=SECURITY)
 def search_sent(json: SentSearch):
+    """Search sent mail by subject, addresses or Message-ID."""
     rows = sent_mail_audit.search(get_conn(), g.org_id, json.q.strip(), json.limit)
     return data([sent_item(r) for r in rows])
 
 
 @bp.post("/sent-mail/show")
 @ability("mail:read")
-@spec.validate(json=EntryRef, tags=TAGS)
+@spec.validate(json=EntryRef, tags=TAGS, security=SECURITY)
 def show_sent(json: EntryRef):
+    """One sent mail with its delivery events."""
     conn = get_conn()
     row = sent_mail_audit.get(conn, g.org_id, json.id)
     if row is None:

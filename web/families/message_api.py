@@ -110,6 +110,7 @@ def success(payload: list[Any], next_url: str | None = None, meta: dict | None =
 @path_key("read")
 @spec.validate(query=ListTicketsQuery, tags=TAGS)
 def list_tickets(apiKey: str, userId: str, query: ListTicketsQuery):
+    """Tickets by row-change time, keyset-paginated through ``next``."""
     rows = ticket_feed.page(db.get_conn(), g.org_id, _ticket_filter(query))
     more, rows = len(rows) > query.limit, rows[: query.limit]
     next_url = _next_url("cursorUpdated", rows[-1]["updated_at"], rows[-1]["id"]) if more else None
@@ -124,6 +125,7 @@ def list_tickets(apiKey: str, userId: str, query: ListTicketsQuery):
 @path_key("read")
 @spec.validate(tags=TAGS)
 def grab_ticket(apiKey: str, userId: str, ticketId: str):
+    """A ticket's messages in order, with its meta data."""
     conn = db.get_conn()
     ticket = tickets.detail(conn, g.org_id, int(ticketId)) if ticketId.isdigit() else None
     if ticket is None:
@@ -136,6 +138,7 @@ def grab_ticket(apiKey: str, userId: str, ticketId: str):
 @path_key("write")
 @spec.validate(json=InsertTicketBody, tags=TAGS)
 def insert_ticket(apiKey: str, userId: str, json: InsertTicketBody):
+    """Create a ticket, or append to one, bypassing Mail Flow."""
     settings = current_app.config["INTAKE_SETTINGS"]
     req = _ticket_request(json)
     files = api_tickets.fetch_attachments(req.attachment_urls, settings.fetch_allow_private)
@@ -150,6 +153,7 @@ def insert_ticket(apiKey: str, userId: str, json: InsertTicketBody):
 @path_key("read")
 @spec.validate(query=ListEmailsQuery, tags=TAGS)
 def list_tickets_emails(apiKey: str, userId: str, query: ListEmailsQuery):
+    """Every mail received or sent in a time window, with its addresses."""
     tz = imbox.zone(query.timezone)
     start = imbox.parse_moment(query.startTime, "startTime", tz)
     end = imbox.parse_moment(query.endTime, "endTime", tz, upper=True)
@@ -168,6 +172,7 @@ def list_tickets_emails(apiKey: str, userId: str, query: ListEmailsQuery):
 @path_key("read")
 @spec.validate(tags=TAGS)
 def attachment(apiKey: str, userId: str, attachment_id: int):
+    """Download an attachment named in a ``grabTicket`` answer."""
     conn = db.get_conn()
     row = emails.attachment(conn, g.org_id, attachment_id)
     if row is None:
