@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
@@ -44,24 +44,33 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
-    from web import api, openapi
+    from web import api, families, openapi
 
     api.register(app)
+    families.register(app)
     openapi.register(app)
     _register_error_handlers(app)
     return app
 
 
 def _register_error_handlers(app: Flask) -> None:
+    from web import families
+
     @app.errorhandler(InputError)
     def input_error(exc: InputError):
         return jsonify(error_body(exc)), exc.status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        family = families.error_for_path(request.path, exc.code or 500, exc.description or exc.name)
+        if family is not None:
+            return family
         return jsonify({"success": False, "error": exc.description or exc.name}), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error")
+        family = families.error_for_path(request.path, 500, "Internal server error")
+        if family is not None:
+            return family
         return jsonify({"success": False, "error": "Internal server error"}), 500

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from pipeline.db import Connection
@@ -18,3 +19,39 @@ def find_or_create(conn: Connection, org_id: UUID, email: str, name: str | None 
     ).fetchone()
     assert row is not None
     return int(row["id"])
+
+
+def customer_exists(conn: Connection, org_id: UUID, customer_id: int) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM customers WHERE org_id = %s AND id = %s", (org_id, customer_id)
+    ).fetchone()
+    return row is not None
+
+
+def assign_customer(conn: Connection, org_id: UUID, contact_id: int, customer_id: int) -> None:
+    """Give a contact its customer unless it already belongs to one."""
+    conn.execute(
+        """UPDATE contacts SET customer_id = %s, updated_at = now()
+           WHERE org_id = %s AND id = %s AND customer_id IS NULL""",
+        (customer_id, org_id, contact_id),
+    )
+
+
+def find_agent(conn: Connection, org_id: UUID, ref: str) -> dict[str, Any] | None:
+    """The active agent whose external id is ``ref``, else whose id it is when numeric."""
+    numeric = int(ref) if ref.isdigit() and len(ref) <= 18 else None
+    return conn.execute(
+        """SELECT id, email, name, external_id FROM agents
+           WHERE org_id = %(org)s AND is_active AND (external_id = %(ref)s OR id = %(id)s)
+           ORDER BY (external_id = %(ref)s) DESC NULLS LAST LIMIT 1""",
+        {"org": org_id, "ref": ref, "id": numeric},
+    ).fetchone()
+
+
+def agents_by_email(conn: Connection, org_id: UUID, emails: list[str]) -> list[dict[str, Any]]:
+    """The organization's active agents with one of ``emails`` (case-insensitive)."""
+    return conn.execute(
+        """SELECT id, email, name FROM agents
+           WHERE org_id = %s AND is_active AND lower(email) = ANY(%s)""",
+        (org_id, [e.strip().lower() for e in emails]),
+    ).fetchall()

@@ -1,0 +1,81 @@
+"""The ``003_…`` message API's formats: dates in and out, cursors, CSV, address lists."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Response
+
+from pipeline.errors import InputError
+
+DEFAULT_ZONE = "Europe/Stockholm"
+
+
+def iso_ms(value: datetime | None) -> str | None:
+    """``2020-01-01T00:00:00.000Z``, as the seed's examples show."""
+    if value is None:
+        return None
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def epoch_ms(value: datetime) -> int:
+    """Whole milliseconds since the epoch (the cursor's unit)."""
+    return int(value.replace(microsecond=0).timestamp()) * 1000 + value.microsecond // 1000
+
+
+def from_epoch_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value // 1000, UTC).replace(microsecond=(value % 1000) * 1000)
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"unknown time zone {name!r}", "timezone", 422) from None
+
+
+def parse_moment(value: str, field: str, tz: ZoneInfo, *, upper: bool = False) -> datetime:
+    """A date or date-time string; naive values are read in ``tz``.
+
+    ``upper=True`` makes it an exclusive upper bound that includes the moment given: a bare
+    date then means the whole of that day (up to the next midnight).
+    """
+    text = value.strip().replace(" ", "T")
+    try:
+        if len(text) == 10:
+            start = datetime.combine(date.fromisoformat(text), time(), tz)
+            return start + timedelta(days=1) if upper else start
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{field}: not a date or date-time", field, 422) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    return moment + timedelta(microseconds=1) if upper else moment
+
+
+def addresses(items: list[dict[str, str]], with_names: bool = True) -> list[dict[str, str]]:
+    """``[{"address", "name"?}]`` from stored ``[{"email", "name"}]``."""
+    result = []
+    for item in items:
+        entry = {"address": item["email"]}
+        if with_names and item.get("name"):
+            entry["name"] = item["name"]
+        result.append(entry)
+    return result
+
+
+def csv_response(columns: list[str], rows: list[dict[str, Any]], next_url: str | None) -> Response:
+    """RFC 4180 CSV in UTF-8 with a header row; the next page's URL in a ``Link`` header."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    response = Response(buffer.getvalue().encode(), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    if next_url:
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return response
