@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -144,6 +145,7 @@ def test_list_tickets_filters(client, conn, org, inbox, base):
     a = make_ticket(conn, org.org_id, inbox.id, "A", "a@example.org", "pending", ["vip", "billing"])
     b = make_ticket(conn, org.org_id, inbox.id, "B", "b@example.org", "closed", ["billing"])
     c = make_ticket(conn, org.org_id, inbox.id, "C", "A@example.org", "new", ["spam"])
+    time.sleep(0.005)  # ticket times have millisecond resolution: make b's change come later
     conn.execute("UPDATE tickets SET latest_updated_at = '2021-06-01' WHERE id = %s", (b,))
 
     def ids(query):

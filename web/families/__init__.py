@@ -14,7 +14,8 @@ FAMILIES = (incoming_mails, message_api, mail_admin)
 
 def register(app: Flask) -> None:
     for family in FAMILIES:
-        family.bp.register_error_handler(InputError, family.input_error)
+        if not family.bp._got_registered_once:  # a second app in one process (tests)
+            family.bp.register_error_handler(InputError, family.input_error)
         app.register_blueprint(family.bp)
 
 
