@@ -7,6 +7,7 @@ and a ``QUEUE`` name. Stages never name their successor: ``next_stage`` does.
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -79,8 +80,9 @@ def actor_name(name: str) -> str:
     return f"stage_{name}"
 
 
+@cache
 def load(name: str) -> ModuleType:
-    """The module implementing stage ``name``."""
+    """The module implementing stage ``name`` (looked up once: it is on every stage's path)."""
     if name not in ORDER:
         raise KeyError(f"unknown stage {name!r}")
     return importlib.import_module(f"pipeline.stages.{name}")
