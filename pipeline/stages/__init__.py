@@ -7,8 +7,8 @@ and a ``QUEUE`` name. Stages never name their successor: ``next_stage`` does.
 from __future__ import annotations
 
 import importlib
-from functools import cache
 from dataclasses import dataclass, field
+from functools import cache
 from types import ModuleType
 from typing import Any
 
