@@ -66,3 +66,25 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def relay_and_webhook(conn, org_id, settings, smtp_sink, http_receiver, secret, events) -> None:
+    """Turn auto-replies on through the test relay and subscribe the test HTTP receiver."""
+    from pipeline import crypto
+    from pipeline.store import outbound, webhooks
+
+    conn.execute("UPDATE organizations SET auto_reply_enabled = true WHERE id = %s", (org_id,))
+    outbound.create_config(
+        conn,
+        org_id,
+        name="sink",
+        host=smtp_sink.host,
+        port=smtp_sink.port,
+        tls_mode="none",
+        from_email="support@example.com",
+        is_default=True,
+    )
+    http_receiver.secret = secret
+    webhooks.create(
+        conn, org_id, http_receiver.url(), events, crypto.encrypt(settings.secret_key, secret), True
+    )

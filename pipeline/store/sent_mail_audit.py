@@ -41,12 +41,3 @@ def get(conn: Connection, org_id: UUID, sent_mail_id: int) -> dict[str, Any] | N
             FROM sent_mails WHERE org_id = %s AND id = %s""",
         (org_id, sent_mail_id),
     ).fetchone()
-
-
-def delivery_events(conn: Connection, org_id: UUID, sent_mail_id: int) -> list[dict[str, Any]]:
-    return conn.execute(
-        """SELECT event, recipient, status_code, diagnostic, provider, occurred_at
-           FROM delivery_events WHERE org_id = %s AND sent_mail_id = %s
-           ORDER BY occurred_at, id""",
-        (org_id, sent_mail_id),
-    ).fetchall()

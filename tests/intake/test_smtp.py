@@ -111,68 +111,51 @@ def test_oversize_data_gets_552_and_nothing_is_stored(settings, pool, conn, mail
     assert conn.execute("SELECT count(*) AS n FROM messages").fetchone()["n"] == 0
 
 
-def test_database_outage_gets_451_and_the_listener_recovers(settings, mailbox, conn):
+@pytest.fixture
+def cut_off(settings):
+    """A listener whose database connections go through a proxy the test can cut."""
     from pipeline.db import make_pool
     from tests.conftest import free_port
     from workers.smtp import make_controller
 
     parts = urlsplit(settings.database_url)
-    if parts.hostname in (None, ""):
+    if not parts.hostname:
         pytest.fail("this test needs PostgreSQL over TCP")
     proxy = CuttableProxy((parts.hostname, parts.port or 5432))
     proxied = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
     pool = make_pool(proxied, max_size=2)
     pool.wait()
-    controller = make_controller(
-        settings.with_overrides(smtp_host="127.0.0.1", smtp_port=free_port()),
-        pool,
-        lambda ids: None,
-    )
+    listen = settings.with_overrides(smtp_host="127.0.0.1", smtp_port=free_port())
+    controller = make_controller(listen, pool, lambda ids: None)
     controller.start()
-    try:
+    yield controller, proxy
+    controller.stop()
+    pool.close()
+    proxy.close()
+
+
+def test_database_outage_gets_451_and_the_listener_recovers(cut_off, mailbox, conn):
+    controller, proxy = cut_off
+    proxy.cut()
+    with _client(controller) as client:
+        client.ehlo()
+        client.mail("a@example.org")
+        code, reply = client.rcpt("support@example.com")
+    assert (code, reply[:5]) == (451, b"4.3.0")
+
+    proxy.restore()
+    with _client(controller) as client:
+        assert client.sendmail("a@example.org", ["support@example.com"], MAIL) == {}
+    assert conn.execute("SELECT count(*) AS n FROM messages").fetchone()["n"] == 1
+
+
+def test_database_lost_between_rcpt_and_data_gets_451(cut_off, mailbox, conn):
+    controller, proxy = cut_off
+    with _client(controller) as client:
+        client.ehlo()
+        client.mail("a@example.org")
+        assert client.rcpt("support@example.com")[0] == 250
         proxy.cut()
-        with _client(controller) as client:
-            client.ehlo()
-            client.mail("a@example.org")
-            code, reply = client.rcpt("support@example.com")
-        assert (code, reply[:5]) == (451, b"4.3.0")
-
-        proxy.restore()
-        with _client(controller) as client:
-            assert client.sendmail("a@example.org", ["support@example.com"], MAIL) == {}
-        assert conn.execute("SELECT count(*) AS n FROM messages").fetchone()["n"] == 1
-    finally:
-        controller.stop()
-        pool.close()
-        proxy.close()
-
-
-def test_database_lost_between_rcpt_and_data_gets_451(settings, mailbox, conn):
-    from pipeline.db import make_pool
-    from tests.conftest import free_port
-    from workers.smtp import make_controller
-
-    parts = urlsplit(settings.database_url)
-    proxy = CuttableProxy((parts.hostname, parts.port or 5432))
-    proxied = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
-    pool = make_pool(proxied, max_size=2)
-    pool.wait()
-    controller = make_controller(
-        settings.with_overrides(smtp_host="127.0.0.1", smtp_port=free_port()),
-        pool,
-        lambda ids: None,
-    )
-    controller.start()
-    try:
-        with _client(controller) as client:
-            client.ehlo()
-            client.mail("a@example.org")
-            assert client.rcpt("support@example.com")[0] == 250
-            proxy.cut()
-            code, reply = client.data(MAIL)
-        assert (code, reply[:5]) == (451, b"4.3.0")
-        assert conn.execute("SELECT count(*) AS n FROM messages").fetchone()["n"] == 0
-    finally:
-        controller.stop()
-        pool.close()
-        proxy.close()
+        code, reply = client.data(MAIL)
+    assert (code, reply[:5]) == (451, b"4.3.0")
+    assert conn.execute("SELECT count(*) AS n FROM messages").fetchone()["n"] == 0

@@ -7,9 +7,7 @@ import json
 import smtplib
 from email import message_from_bytes, policy
 
-from pipeline import crypto
-from pipeline.store import outbound, webhooks
-from tests.helpers import mfs, wait_for
+from tests.helpers import mfs, relay_and_webhook, wait_for
 
 SECRET = "whsec_conversation"
 EVENTS = ["email.received", "ticket.created", "ticket.replied"]
@@ -65,26 +63,7 @@ def dsn_for(original_id: str) -> bytes:
 def test_a_support_conversation_from_first_mail_to_bounce(
     smtp_server, worker, conn, org, mailbox, settings, smtp_sink, http_receiver
 ):
-    conn.execute("UPDATE organizations SET auto_reply_enabled = true")
-    outbound.create_config(
-        conn,
-        org.org_id,
-        name="sink",
-        host=smtp_sink.host,
-        port=smtp_sink.port,
-        tls_mode="none",
-        from_email="support@example.com",
-        is_default=True,
-    )
-    http_receiver.secret = SECRET
-    webhooks.create(
-        conn,
-        org.org_id,
-        http_receiver.url(),
-        EVENTS,
-        crypto.encrypt(settings.secret_key, SECRET),
-        True,
-    )
+    relay_and_webhook(conn, org.org_id, settings, smtp_sink, http_receiver, SECRET, EVENTS)
 
     # 1. A new mail opens a ticket and gets one auto-reply.
     send(

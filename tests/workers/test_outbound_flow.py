@@ -7,9 +7,7 @@ import json
 import smtplib
 from email import message_from_bytes, policy
 
-from pipeline import crypto
-from pipeline.store import outbound, webhooks
-from tests.helpers import mfs, wait_for
+from tests.helpers import mfs, relay_and_webhook, wait_for
 
 SECRET = "whsec_flow"
 
@@ -36,26 +34,8 @@ AUTO_RESPONSE = mfs("""
 def test_new_mail_gets_a_ticket_an_auto_reply_and_signed_webhooks(
     smtp_server, worker, conn, org, mailbox, settings, smtp_sink, http_receiver
 ):
-    conn.execute("UPDATE organizations SET auto_reply_enabled = true")
-    outbound.create_config(
-        conn,
-        org.org_id,
-        name="sink",
-        host=smtp_sink.host,
-        port=smtp_sink.port,
-        tls_mode="none",
-        from_email="support@example.com",
-        is_default=True,
-    )
-    http_receiver.secret = SECRET
-    webhooks.create(
-        conn,
-        org.org_id,
-        http_receiver.url(),
-        ["email.received", "ticket.created"],
-        crypto.encrypt(settings.secret_key, SECRET),
-        True,
-    )
+    events = ["email.received", "ticket.created"]
+    relay_and_webhook(conn, org.org_id, settings, smtp_sink, http_receiver, SECRET, events)
 
     with smtplib.SMTP(smtp_server.hostname, smtp_server.port) as smtp:
         smtp.sendmail("hank@example.org", ["support@example.com"], MAIL)

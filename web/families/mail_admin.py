@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from pipeline import mailbox_secrets
 from pipeline.errors import Conflict, Forbidden, InputError, NotFound, Unauthorized
-from pipeline.store import filter_lists, mailbox_admin, sent_mail_audit
+from pipeline.store import filter_lists, mailbox_admin, sent_mail_audit, sent_mails
 from web.auth import authenticate, credentials, has_scope
 from web.db import get_conn
 from web.families import laravel
@@ -270,7 +270,7 @@ def show_sent(json: EntryRef):
     row = sent_mail_audit.get(conn, g.org_id, json.id)
     if row is None:
         raise NotFound("Sent mail not found", "id")
-    events = sent_mail_audit.delivery_events(conn, g.org_id, json.id)
+    events = sent_mails.events_of(conn, g.org_id, json.id)
     return data(sent_detail(row, events))
 
 
