@@ -3,10 +3,11 @@
 A run starts at one stage and may go on through the following stages in the same
 transaction while ``chain(current, next)`` allows it (the workers chain stages that
 share a queue: a transaction and a queue hop per stage would cost more than most stages
-do). Each stage still claims the row for itself, records its own evidence and names the
-next stage, so a crash rolls the whole run back to where it started and a repeated run
-finds nothing to claim. The caller sends the returned jobs and the next stage only after
-this function has returned, i.e. after commit.
+do). The run claims the row once; each stage sees the message as the stages before it
+left it, and at the end one UPDATE records every stage's evidence and changes and the
+stage to run next. A crash rolls the whole run back to where it started and a repeated
+run finds nothing to claim. The caller sends the returned jobs and the next stage only
+after this function has returned, i.e. after commit.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from config.logging import bound
 from pipeline import stages
 from pipeline.db import Connection
 from pipeline.errors import PermanentError
+from pipeline.records import Message
 from pipeline.stages import Continue, Job, StageContext, Stop
 from pipeline.store import messages
 
@@ -76,35 +79,49 @@ def run_inline(
     """Run ``stage`` onwards inside the caller's transaction (an API request that must act
     on a message at once uses this directly). ``None`` if ``stage`` is not pending."""
     progress = progress or StageResult(stage)
-    current: str | None = stage
-    ran = False
-    while current is not None:
-        msg = messages.claim(conn, message_id, current)
-        if msg is None:
-            break
-        started = time.perf_counter()
-        with bound(stage=current, org_id=str(msg.org_id)):
-            outcome = stages.load(current).run(conn, msg, ctx)
-        following = _record(conn, msg.id, current, outcome)
-        progress.seconds[current] = time.perf_counter() - started
-        progress.jobs += outcome.jobs
-        progress.next_stage, ran = following, True
-        if following is None or not chain(current, following):
-            break
-        current = following
-    return progress if ran else None
+    msg = messages.claim(conn, message_id, stage)
+    if msg is None:
+        return None
+    run = messages.RunRecord()
+    ctx = ctx.for_run()
+    current = stage
+    with bound(org_id=str(msg.org_id)):
+        while True:
+            started = time.perf_counter()
+            with bound(stage=current):
+                outcome = stages.load(current).run(conn, msg, ctx)
+            following, msg = _advance(run, msg, current, outcome)
+            progress.seconds[current] = time.perf_counter() - started
+            progress.jobs += outcome.jobs
+            progress.next_stage = following
+            if following is None or not chain(current, following):
+                break
+            current = following
+    try:
+        messages.record_run(conn, message_id, run)
+    except psycopg.DataError as exc:  # a value PostgreSQL refuses will not improve on retry
+        raise PermanentError(f"results not storable: {exc}") from exc
+    return progress
 
 
-def _record(conn: Connection, message_id: int, stage: str, outcome: Continue | Stop) -> str | None:
-    """Write the stage's evidence and the message's next stage; return that stage."""
+def _advance(
+    run: messages.RunRecord, msg: Message, stage: str, outcome: Continue | Stop
+) -> tuple[str | None, Message]:
+    """Note ``stage``'s outcome in ``run``; return the next stage and the message as the
+    next stage should see it."""
     if isinstance(outcome, Stop):
         evidence = {"outcome": outcome.state, "reason": outcome.reason, **outcome.evidence}
-        messages.record_stage(conn, message_id, stage, evidence, None, outcome.state)
-        return None
-    following = stages.next_stage(stage)
-    state = "processing" if following else "done"
-    messages.record_stage(conn, message_id, stage, outcome.evidence, following, state)
-    return following
+        following, state = None, outcome.state
+    else:
+        evidence = outcome.evidence
+        following = stages.next_stage(stage)
+        state = "processing" if following else "done"
+    entries = {stage: evidence, **outcome.notes}
+    run.note(outcome.changes, entries, following, state)
+    analysis = {**msg.analysis, **entries}
+    return following, replace(
+        msg, **outcome.changes, analysis=analysis, stage=following, state=state
+    )
 
 
 def _fail(

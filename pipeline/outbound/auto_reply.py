@@ -10,13 +10,12 @@ because a loop between two auto-responders is the one mistake it must not make.
 
 from __future__ import annotations
 
-from psycopg.types.json import Jsonb
-
 from pipeline.db import Connection
-from pipeline.outbound.send import OutboundMail, queue_mail
+from pipeline.outbound.send import OutboundMail, queue_mail, thread_of
 from pipeline.records import Message
 from pipeline.stages import Job, StageContext
 from pipeline.store import outbound
+from pipeline.store.org_profile import AutoReplySettings
 
 AUTOMATIC_HEADERS = ("x-autoreply", "x-autorespond", "list-id", "list-unsubscribe", "x-loop")
 BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
@@ -25,17 +24,13 @@ SYSTEM_LOCAL_PARTS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "do-
 
 def plan_auto_reply(
     conn: Connection, msg: Message, ticket_id: int, ctx: StageContext
-) -> tuple[Job, ...]:
+) -> tuple[tuple[Job, ...], dict | None]:
     """Queue the auto-reply for new ticket ``ticket_id`` opened by ``msg`` if the organization
-    wants one and the sender may get one; return the send job (or nothing). When the
-    organization has auto-replies on, the decision is kept in ``analysis.auto_reply``."""
-    org = conn.execute(
-        """SELECT auto_reply_enabled, auto_reply_subject, auto_reply_body,
-                  auto_reply_window_seconds FROM organizations WHERE id = %s""",
-        (msg.org_id,),
-    ).fetchone()
-    if org is None or not org["auto_reply_enabled"]:
-        return ()
+    wants one and the sender may get one. Returns the send job (or nothing) and, when the
+    organization has auto-replies on, the decision to keep in ``analysis.auto_reply``."""
+    settings = ctx.org(conn, msg).auto_reply
+    if not settings.enabled:
+        return (), None
     recipient, skipped = reply_recipient(msg), None
     if recipient is None:
         skipped = "no return address"
@@ -43,25 +38,13 @@ def plan_auto_reply(
         skipped = "automatic or own mail"
     elif outbound.find_config(conn, msg.org_id, None) is None:
         skipped = "no send configuration"
-    elif not outbound.claim_auto_reply_slot(
-        conn, msg.org_id, recipient, org["auto_reply_window_seconds"]
-    ):
+    elif not outbound.claim_auto_reply_slot(conn, msg.org_id, recipient, settings.window_seconds):
         skipped = "already answered within the window"
     if skipped is not None:
-        _record(conn, msg.id, {"skipped": skipped})
-        return ()
-    mail = _mail(conn, msg, ticket_id, recipient, org)
+        return (), {"skipped": skipped}
+    mail = _mail(conn, msg, ticket_id, recipient, settings)
     sent_mail_id, job = queue_mail(conn, msg.org_id, mail, ctx.settings)
-    _record(conn, msg.id, {"sent_mail_id": sent_mail_id, "to": recipient})
-    return (job,)
-
-
-def _record(conn: Connection, message_id: int, decision: dict) -> None:
-    conn.execute(
-        """UPDATE messages SET analysis = analysis || jsonb_build_object('auto_reply', %s::jsonb)
-           WHERE id = %s""",
-        (Jsonb(decision), message_id),
-    )
+    return (job,), {"sent_mail_id": sent_mail_id, "to": recipient}
 
 
 def reply_recipient(msg: Message) -> str | None:
@@ -102,15 +85,16 @@ def _is_own_address(conn: Connection, address: str, ctx: StageContext) -> bool:
 
 
 def _mail(
-    conn: Connection, msg: Message, ticket_id: int, recipient: str, org: dict
+    conn: Connection, msg: Message, ticket_id: int, recipient: str, settings: AutoReplySettings
 ) -> OutboundMail:
     number = conn.execute("SELECT number FROM tickets WHERE id = %s", (ticket_id,)).fetchone()
     token = f" [#{number['number']}]" if number else ""
     return OutboundMail(
         to=(recipient,),
-        subject=f"{org['auto_reply_subject']}{token}",
-        text=org["auto_reply_body"],
+        subject=f"{settings.subject}{token}",
+        text=settings.body,
         kind="auto_reply",
         ticket_id=ticket_id,
         in_reply_to_message=msg.id,
+        thread=thread_of(msg.message_id, msg.references),
     )

@@ -42,7 +42,8 @@ KINDS = ("api", "auto_reply", "agent_reply", "notification")
 class OutboundMail:
     """One mail to send. ``config_id`` picks the relay (else the organization's default);
     ``ticket_id`` gives it a signed reply address; ``in_reply_to_message`` (a ``messages``
-    id) threads it under the mail it answers."""
+    id) threads it under the mail it answers. ``thread`` (In-Reply-To, References) saves
+    reading them back when the caller holds that mail already (see ``thread_of``)."""
 
     to: tuple[str, ...]
     subject: str
@@ -59,6 +60,7 @@ class OutboundMail:
     kind: str = "api"
     ticket_id: int | None = None
     in_reply_to_message: int | None = None
+    thread: tuple[str | None, tuple[str, ...]] | None = None
 
 
 def queue_mail(
@@ -91,7 +93,7 @@ def _check(mail: OutboundMail) -> None:
 def _headers(
     conn: Connection, org_id: UUID, mail: OutboundMail, config, settings: Settings
 ) -> Headers:
-    in_reply_to, references = _thread(conn, org_id, mail.in_reply_to_message)
+    in_reply_to, references = mail.thread or _thread(conn, org_id, mail.in_reply_to_message)
     return Headers(
         message_id=new_message_id(settings.message_id_domain),
         from_email=mail.from_email or config.from_email,
@@ -115,9 +117,15 @@ def _thread(
         'SELECT message_id, "references" FROM messages WHERE org_id = %s AND id = %s',
         (org_id, message_id),
     ).fetchone()
-    if row is None or not row["message_id"]:
+    return thread_of(row["message_id"], row["references"]) if row else (None, ())
+
+
+def thread_of(message_id: str | None, references: list[str]) -> tuple[str | None, tuple[str, ...]]:
+    """The answered mail's Message-ID and its own References (``compose`` appends the
+    former to the latter, RFC 5322 §3.6.4)."""
+    if not message_id:
         return None, ()
-    return row["message_id"], tuple(r for r in row["references"] if r != row["message_id"])
+    return message_id, tuple(r for r in references if r != message_id)
 
 
 def _ticket_reply_address(

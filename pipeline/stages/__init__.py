@@ -2,6 +2,11 @@
 
 Each stage is a module ``pipeline.stages.<name>`` with ``run(conn, msg, ctx) -> Outcome``
 and a ``QUEUE`` name. Stages never name their successor: ``next_stage`` does.
+
+A stage does not write its own ``messages`` row: it returns the columns it sets in
+``changes`` and the runner writes them, with every stage's evidence and the next stage,
+in one UPDATE at the end of the run (a wide row rewritten once per stage was most of the
+database's work). Rows elsewhere (attachments, tickets, events) a stage writes itself.
 """
 
 from __future__ import annotations
@@ -10,9 +15,14 @@ import importlib
 from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config import Settings
+
+if TYPE_CHECKING:
+    from pipeline.db import Connection
+    from pipeline.records import Message
+    from pipeline.store.org_profile import OrgProfile
 
 ORDER: tuple[str, ...] = (
     "parse",
@@ -38,10 +48,13 @@ class Job:
 
 @dataclass(frozen=True)
 class Continue:
-    """Go on to the next stage; ``evidence`` is recorded under the stage's name."""
+    """Go on to the next stage; ``evidence`` is recorded under the stage's name, ``changes``
+    (column → value) on the message, ``notes`` as further top-level ``analysis`` keys."""
 
     evidence: dict[str, Any] = field(default_factory=dict)
     jobs: tuple[Job, ...] = ()
+    changes: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,8 @@ class Stop:
     reason: str
     evidence: dict[str, Any] = field(default_factory=dict)
     jobs: tuple[Job, ...] = ()
+    changes: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
 Outcome = Continue | Stop
@@ -59,9 +74,27 @@ Outcome = Continue | Stop
 
 @dataclass(frozen=True)
 class StageContext:
-    """What a stage may need besides the connection and the message."""
+    """What a stage may need besides the connection and the message.
+
+    ``for_run`` gives each run its own memo, so the organization's settings and rules are
+    read once per run (one round trip) however many stages need them, and never cached
+    across runs: a rule changed through the API applies to the next mail.
+    """
 
     settings: Settings
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def for_run(self) -> StageContext:
+        return StageContext(self.settings)
+
+    def org(self, conn: Connection, msg: Message) -> OrgProfile:
+        """The profile of ``msg``'s organization (and sender), loaded once per run."""
+        from pipeline.store import org_profile
+
+        key = (msg.org_id, msg.id, msg.from_address)
+        if key not in self.memo:
+            self.memo[key] = org_profile.load(conn, msg)
+        return self.memo[key]
 
 
 def next_stage(name: str) -> str | None:

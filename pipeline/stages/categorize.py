@@ -21,10 +21,12 @@ EVENT = "email.categorized"
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
-    result = evaluate(category_rules.active(conn, msg.org_id), msg)
+    result = evaluate(ctx.org(conn, msg).category_rules, msg)
     assigned = first_rule_per_category(result.hits)
-    category_rules.assign(conn, msg.org_id, msg.id, assigned.items())
-    found = category_rules.categories(conn, msg.org_id, list(assigned))
+    found = []
+    if assigned:
+        category_rules.assign(conn, msg.org_id, msg.id, assigned.items())
+        found = category_rules.categories(conn, msg.org_id, list(assigned))
     labels = labels_of(result.hits)
     evidence = {
         "categories": [{**c, "rule_id": assigned[c["id"]]} for c in found],

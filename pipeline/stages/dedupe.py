@@ -22,10 +22,10 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue | Stop:
     key, basis = dedupe_key(msg.message_id, raw)
     original = duplicates.claim_key(conn, msg.org_id, msg.id, key)
     if original is None or original == msg.id:
-        return Continue({"key": key, "basis": basis})
-    duplicates.mark_duplicate(conn, msg.id, original)
+        return Continue({"key": key, "basis": basis}, changes={"dedupe_key": key})
     return Stop(
         "duplicate",
         f"same {basis.replace('_', ' ')} as message {original}",
         {"duplicate_of": original, "key": key, "basis": basis},
+        changes={"duplicate_of": original},
     )

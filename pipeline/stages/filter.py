@@ -23,7 +23,7 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue | Stop:
     report = check_report(conn, msg)
     if report is not None:
         return report
-    org_rules = rules.filter_rules(conn, msg.org_id, msg.from_address, msg.received_at, msg.id)
+    org_rules = ctx.org(conn, msg).filter_rules
     hits = rule_hits(msg, org_rules) + [
         {"rule": s.rule, **s.evidence}
         for s in autoreply.signals(facts_of(msg), ctx.settings.message_id_domain)

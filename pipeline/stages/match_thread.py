@@ -26,7 +26,7 @@ from pipeline.mail.patterns import detect_patterns
 from pipeline.mail.reply_tokens import token_of, verify_token
 from pipeline.records import Message
 from pipeline.stages import Continue, StageContext
-from pipeline.store import pattern_rules, policies, threads, tickets
+from pipeline.store import policies, threads, tickets
 
 QUEUE = "pipeline"
 PATTERN_TEXT_CHARS = 20_000
@@ -44,13 +44,18 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
     if msg.ticket_id is not None and previous is not None:
         return Continue(previous)  # a replayed message stays where it was put
     rejected: list[dict[str, Any]] = []
-    match = find_match(conn, msg, ctx.settings.secret_key, rejected)
-    found = detect_patterns(pattern_text(msg), pattern_rules.active(conn, msg.org_id))
+    profile = ctx.org(conn, msg)
+    match = find_match(conn, msg, ctx.settings.secret_key, profile.policy, rejected)
+    found = detect_patterns(pattern_text(msg), profile.pattern_rules)
     return Continue(decision(match, found, rejected))
 
 
 def find_match(
-    conn: Connection, msg: Message, secret_key: str, rejected: list[dict[str, Any]]
+    conn: Connection,
+    msg: Message,
+    secret_key: str,
+    policy: policies.TicketPolicy,
+    rejected: list[dict[str, Any]],
 ) -> Match | None:
     """The first rule that names a ticket; refused candidates are appended to ``rejected``."""
     if msg.ticket_id is not None:  # put on a ticket by other means (the API)
@@ -59,7 +64,7 @@ def find_match(
         by_reply_token(conn, msg, secret_key, rejected)
         or by_references(conn, msg)
         or by_subject_token(conn, msg, rejected)
-        or by_open_ticket_subject(conn, msg)
+        or (by_open_ticket_subject(conn, msg) if policy.append_open_ticket else None)
     )
 
 
@@ -132,7 +137,7 @@ def by_subject_token(
 def by_open_ticket_subject(conn: Connection, msg: Message) -> Match | None:
     key = subjects.subject_key(msg.subject)
     sender = (msg.from_address or "").lower()
-    if not key or not sender or not policies.ticket_policy(conn, msg.org_id).append_open_ticket:
+    if not key or not sender:
         return None
     for ticket in threads.open_tickets_from(conn, msg.org_id, sender):
         if subjects.subject_key(ticket["subject"]) == key:

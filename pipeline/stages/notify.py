@@ -18,24 +18,22 @@ from pipeline.db import Connection
 from pipeline.events import emit
 from pipeline.records import Message
 from pipeline.stages import Continue, Job, StageContext
-from pipeline.store import messages, webhooks
 
 QUEUE = "pipeline"
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
-    wanted = webhooks.subscribed_events(conn, msg.org_id)
+    wanted = ctx.org(conn, msg).subscribed_events
     jobs: list[Job] = []
     raised: list[str] = []
     for event_type, key, data in planned_events(conn, msg, wanted):
         jobs += emit(conn, msg.org_id, event_type, key, data)
         raised.append(event_type)
-    messages.update_fields(conn, msg.id, {"notified": True})
-    return Continue({"events": raised}, jobs=tuple(jobs))
+    return Continue({"events": raised}, jobs=tuple(jobs), changes={"notified": True})
 
 
 def planned_events(
-    conn: Connection, msg: Message, wanted: set[str]
+    conn: Connection, msg: Message, wanted: set[str] | frozenset[str]
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """(type, dedupe key, data) of each event some subscription wants for ``msg``."""
     events = []
@@ -52,7 +50,7 @@ def planned_events(
     return events
 
 
-def _ticket_event(msg: Message, ticket: dict, wanted: set[str]) -> list:
+def _ticket_event(msg: Message, ticket: dict, wanted: set[str] | frozenset[str]) -> list:
     data = {
         "ticket_id": ticket["id"],
         "number": ticket["number"],

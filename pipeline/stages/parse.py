@@ -7,7 +7,6 @@ Mail that cannot be read at all is kept raw and fails permanently with the reaso
 from __future__ import annotations
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from pipeline import blobs
 from pipeline.db import Connection
@@ -15,7 +14,7 @@ from pipeline.errors import PermanentError
 from pipeline.mail import mime
 from pipeline.records import Message
 from pipeline.stages import Continue, StageContext
-from pipeline.store import attachments, messages
+from pipeline.store import attachments
 
 QUEUE = "pipeline"
 
@@ -26,12 +25,10 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
     except mime.UnparseableMail as exc:
         raise PermanentError(f"unparseable mail: {exc}") from exc
     try:
-        with conn.transaction():
-            count = attachments.add_parts(conn, msg.org_id, msg.id, parsed.parts)
-            messages.update_fields(conn, msg.id, fields_of(parsed, count))
+        count = attachments.add_parts(conn, msg.org_id, msg.id, parsed.parts)
     except psycopg.DataError as exc:  # a value PostgreSQL refuses will not improve on retry
-        raise PermanentError(f"parsed fields not storable: {exc}") from exc
-    return Continue(evidence_of(parsed))
+        raise PermanentError(f"attachments not storable: {exc}") from exc
+    return Continue(evidence_of(parsed), changes=fields_of(parsed, count))
 
 
 def evidence_of(parsed: mime.ParsedMail) -> dict:
@@ -42,14 +39,14 @@ def evidence_of(parsed: mime.ParsedMail) -> dict:
 def fields_of(parsed: mime.ParsedMail, attachment_count: int) -> dict:
     """The ``messages`` columns a parse fills in."""
     return {
-        "headers": Jsonb(parsed.headers),
+        "headers": parsed.headers,
         "message_id": parsed.message_id,
         "in_reply_to": parsed.in_reply_to,
         "references": parsed.references,
         "from_address": parsed.from_address,
         "from_name": parsed.from_name,
-        "to_addresses": Jsonb(parsed.to_addresses),
-        "cc_addresses": Jsonb(parsed.cc_addresses),
+        "to_addresses": parsed.to_addresses,
+        "cc_addresses": parsed.cc_addresses,
         "reply_to": parsed.reply_to,
         "subject": parsed.subject,
         "sent_at": parsed.sent_at,

@@ -15,7 +15,8 @@ existed) the References lookup is done here.
   ``messages.reply_to_closed_ticket`` is set.
 
 ``open_ticket`` and ``add_reply`` are public: held mail converted through the API goes
-through them too. Both are idempotent and return their events as jobs.
+through them too. Both are idempotent and return their events as jobs. The stage itself
+uses ``opened`` and ``replied``, which leave the message row to the run's one UPDATE.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pipeline import events
 from pipeline.db import Connection
 from pipeline.outbound.auto_reply import plan_auto_reply
 from pipeline.records import Message
-from pipeline.stages import Continue, Outcome, StageContext, Stop
+from pipeline.stages import Continue, Job, Outcome, StageContext, Stop
 from pipeline.stages.match_thread import thread_ids
 from pipeline.stages.notify import email_data
 from pipeline.store import attachments, contacts, messages, policies, tickets, webhooks
@@ -36,27 +37,37 @@ QUEUE = "pipeline"
 CLOSED = "closed"
 MAX_SUBJECT_CHARS = 998  # RFC 5322 line limit; longer subjects are noise or abuse
 
+Events = set[str] | frozenset[str]
+
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Outcome:
-    outcome = route(conn, msg)
+    profile = ctx.org(conn, msg)
+    outcome = route(conn, msg, profile.policy, profile.subscribed_events)
     if isinstance(outcome, Continue) and outcome.evidence.get("action") == "created":
         ticket_id = outcome.evidence["ticket_id"]
-        jobs = plan_auto_reply(conn, msg, ticket_id, ctx)
-        return replace(outcome, jobs=outcome.jobs + jobs)
+        jobs, decision = plan_auto_reply(conn, msg, ticket_id, ctx)
+        notes = {"auto_reply": decision} if decision is not None else {}
+        return replace(outcome, jobs=outcome.jobs + jobs, notes={**outcome.notes, **notes})
     return outcome
 
 
-def route(conn: Connection, msg: Message) -> Outcome:
-    """Apply the policies to ``msg`` and return what became of it."""
+def route(
+    conn: Connection,
+    msg: Message,
+    policy: policies.TicketPolicy | None = None,
+    wanted: Events | None = None,
+) -> Outcome:
+    """Apply the policies to ``msg`` and return what became of it (the policy and the
+    subscribed event types are read here unless the caller has them)."""
+    policy = policy or policies.ticket_policy(conn, msg.org_id)
     if msg.ticket_id is not None:
         return Continue({"action": "already_linked", "ticket_id": msg.ticket_id})
-    policy = policies.ticket_policy(conn, msg.org_id)
     ticket, evidence = matched_ticket(conn, msg)
     if ticket is None:
-        return on_unmatched(conn, msg, policy)
+        return on_unmatched(conn, msg, policy, wanted)
     if ticket["status"] == CLOSED:
-        return on_closed_reply(conn, msg, ticket, policy, evidence)
-    return add_reply(conn, msg, ticket["id"], evidence)
+        return on_closed_reply(conn, msg, ticket, policy, evidence, wanted)
+    return replied(conn, msg, ticket["id"], evidence, wanted=wanted)
 
 
 def matched_ticket(conn: Connection, msg: Message) -> tuple[dict[str, Any] | None, dict]:
@@ -75,12 +86,14 @@ def matched_ticket(conn: Connection, msg: Message) -> tuple[dict[str, Any] | Non
     return ticket, evidence
 
 
-def on_unmatched(conn: Connection, msg: Message, policy: policies.TicketPolicy) -> Outcome:
+def on_unmatched(
+    conn: Connection, msg: Message, policy: policies.TicketPolicy, wanted: Events | None
+) -> Outcome:
     if policy.unmatched_policy == "hold":
         return Stop("held", "unmatched", {"policy": "hold"})
     if policy.unmatched_policy == "discard":
         return Stop("discarded", "unmatched", {"policy": "discard"})
-    return open_ticket(conn, msg)
+    return opened(conn, msg, wanted=wanted)
 
 
 def on_closed_reply(
@@ -89,26 +102,51 @@ def on_closed_reply(
     ticket: dict[str, Any],
     policy: policies.TicketPolicy,
     evidence: dict[str, Any],
+    wanted: Events | None,
 ) -> Outcome:
-    messages.update_fields(conn, msg.id, {"reply_to_closed_ticket": True})
+    flag = {"reply_to_closed_ticket": True}
+    msg = replace(msg, **flag)
     closed = {"closed_ticket_id": ticket["id"], "policy": policy.closed_reply_policy}
     if policy.closed_reply_policy == "hold":
-        return Stop("held", "reply_to_closed_ticket", {**closed, **evidence})
+        return Stop("held", "reply_to_closed_ticket", {**closed, **evidence}, changes=flag)
     if policy.closed_reply_policy == "new_ticket":
-        return open_ticket(conn, msg, linked_ticket_id=ticket["id"], evidence=closed)
-    tickets.track(conn, msg.org_id, ticket["id"], "reopened", message_id=msg.id)
-    return add_reply(conn, msg, ticket["id"], {**evidence, **closed, "reopened": True})
+        outcome = opened(conn, msg, linked_ticket_id=ticket["id"], evidence=closed, wanted=wanted)
+    else:
+        tickets.track(conn, msg.org_id, ticket["id"], "reopened", message_id=msg.id)
+        reopened = {**evidence, **closed, "reopened": True}
+        outcome = replied(conn, msg, ticket["id"], reopened, wanted=wanted)
+    return replace(outcome, changes={**flag, **outcome.changes})
 
 
-def open_ticket(
+def open_ticket(conn: Connection, msg: Message, **options: Any) -> Continue:
+    """Open a ticket from ``msg`` and put the mail on it (see ``opened``)."""
+    return _written(conn, msg, opened(conn, msg, **options))
+
+
+def add_reply(conn: Connection, msg: Message, ticket_id: int, evidence: dict) -> Continue:
+    """Put ``msg`` on ticket ``ticket_id`` as the customer's reply (see ``replied``)."""
+    return _written(conn, msg, replied(conn, msg, ticket_id, evidence))
+
+
+def _written(conn: Connection, msg: Message, outcome: Continue) -> Continue:
+    """Write the outcome's changes to the message at once (callers outside a stage run)."""
+    messages.update_fields(conn, msg.id, outcome.changes)
+    return outcome
+
+
+def opened(
     conn: Connection,
     msg: Message,
     *,
     customer_id: int | None = None,
     linked_ticket_id: int | None = None,
     evidence: dict[str, Any] | None = None,
+    wanted: Events | None = None,
 ) -> Continue:
-    """Open a ticket from ``msg`` (once: a second call finds the first ticket)."""
+    """Open a ticket from ``msg`` (once: a second call finds the first ticket).
+
+    The message's new ``ticket_id`` is returned in ``changes`` for the stage run to write;
+    ``wanted`` (the event types someone subscribed to) saves a query when known."""
     contact_id = _contact(conn, msg)
     ticket_id = tickets.id_for_source(conn, msg.id)
     if ticket_id is None:
@@ -125,21 +163,31 @@ def open_ticket(
     if linked_ticket_id is not None:
         tickets.link(conn, msg.org_id, ticket_id, linked_ticket_id)
     _link(conn, msg, ticket_id, contact_id)
-    jobs = _raise(conn, msg, ticket_id, "ticket.created", f"ticket.created:{ticket_id}")
+    key = f"ticket.created:{ticket_id}"
+    jobs = _raise(conn, msg, ticket_id, "ticket.created", key, wanted)
     result = {"action": "created", "ticket_id": ticket_id, **(evidence or {})}
     if linked_ticket_id is not None:
         result["linked_ticket_id"] = linked_ticket_id
-    return Continue(result, jobs)
+    return Continue(result, jobs, changes={"ticket_id": ticket_id})
 
 
-def add_reply(conn: Connection, msg: Message, ticket_id: int, evidence: dict) -> Continue:
-    """Put ``msg`` on ticket ``ticket_id`` as the customer's reply (counted once)."""
+def replied(
+    conn: Connection,
+    msg: Message,
+    ticket_id: int,
+    evidence: dict,
+    *,
+    wanted: Events | None = None,
+) -> Continue:
+    """Put ``msg`` on ticket ``ticket_id`` as the customer's reply (counted once); the
+    message's ``ticket_id`` is returned in ``changes``, as with ``opened``."""
     contact_id = _contact(conn, msg)
     if _link(conn, msg, ticket_id, contact_id):
         tickets.record_reply(conn, ticket_id)
         tickets.track(conn, msg.org_id, ticket_id, "replied", message_id=msg.id)
-    jobs = _raise(conn, msg, ticket_id, "ticket.replied", f"ticket.replied:{msg.id}")
-    return Continue({"action": "replied", "ticket_id": ticket_id, **evidence}, jobs)
+    jobs = _raise(conn, msg, ticket_id, "ticket.replied", f"ticket.replied:{msg.id}", wanted)
+    evidence = {"action": "replied", "ticket_id": ticket_id, **evidence}
+    return Continue(evidence, jobs, changes={"ticket_id": ticket_id})
 
 
 def clean_subject(subject: str | None) -> str:
@@ -173,7 +221,6 @@ def _link(conn: Connection, msg: Message, ticket_id: int, contact_id: int | None
         body_html=msg.body_html,
         message_id=msg.id,
     )
-    messages.update_fields(conn, msg.id, {"ticket_id": ticket_id})
     tickets.add_labels(conn, ticket_id, labels_of(msg))
     if ticket_message_id is None:
         return False
@@ -181,10 +228,19 @@ def _link(conn: Connection, msg: Message, ticket_id: int, contact_id: int | None
     return True
 
 
-def _raise(conn: Connection, msg: Message, ticket_id: int, event: str, key: str):
+def _raise(
+    conn: Connection,
+    msg: Message,
+    ticket_id: int,
+    event: str,
+    key: str,
+    wanted: Events | None,
+) -> tuple[Job, ...]:
     """Raise ``event`` for the ticket here rather than in notify, so that held mail converted
     through the API raises it too; same key and payload as notify, so it is raised once."""
-    if event not in webhooks.subscribed_events(conn, msg.org_id):
+    if wanted is None:
+        wanted = webhooks.subscribed_events(conn, msg.org_id)
+    if event not in wanted:
         return ()
     ticket = tickets.detail(conn, msg.org_id, ticket_id)
     data = {

@@ -23,12 +23,13 @@ NO_AUDIO = "the mail has no audio attachment"
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
+    profile = ctx.org(conn, msg)
     found = voicemail_patterns.detect(
-        voicemails.patterns(conn, msg.org_id), msg.from_address, msg.subject, msg.body_text
+        profile.voicemail_patterns, msg.from_address, msg.subject, msg.body_text
     )
     if found is None:
         return Continue({"detected": False})
-    region = found.region or voicemails.phone_region(conn, msg.org_id) or ctx.settings.phone_region
+    region = found.region or profile.phone_region or ctx.settings.phone_region
     attachment_id = voicemails.audio_attachment(conn, msg.org_id, msg.id)
     voicemail_id = voicemails.create(conn, msg, numbers_of(found, region), attachment_id)
     evidence = {"detected": True, "pattern": found.pattern}

@@ -32,7 +32,3 @@ def claim_key(conn: Connection, org_id: UUID, message_id: int, key: str) -> int 
         if row is None:  # the holder was deleted meanwhile: try again later
             raise
         return int(row["id"])
-
-
-def mark_duplicate(conn: Connection, message_id: int, original_id: int) -> None:
-    conn.execute("UPDATE messages SET duplicate_of = %s WHERE id = %s", (original_id, message_id))

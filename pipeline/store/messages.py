@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -50,6 +51,53 @@ def record_stage(
     )
 
 
+JSONB_COLUMNS = frozenset({"headers", "to_addresses", "cc_addresses", "analysis"})
+
+
+@dataclass
+class RunRecord:
+    """What a run of stages decided, gathered for one UPDATE at its end."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    analysis: dict[str, Any] = field(default_factory=dict)
+    stage: str | None = None
+    state: str = "processing"
+
+    def note(
+        self, changes: dict[str, Any], analysis: dict[str, Any], stage: str | None, state: str
+    ) -> None:
+        self.changes.update(changes)
+        self.analysis.update(analysis)
+        self.stage, self.state = stage, state
+
+
+def record_run(conn: Connection, message_id: int, run: RunRecord) -> None:
+    """Write a run's changes and evidence and move the message on, in one statement."""
+    values = _adapted(run.changes)
+    assignments = "".join(f'"{name}" = %({name})s, ' for name in values)
+    conn.execute(
+        f"""UPDATE messages SET {assignments}stage = %(_stage)s, state = %(_state)s,
+                  state_changed_at = now(), last_error = NULL,
+                  analysis = analysis || %(_analysis)s
+           WHERE id = %(_id)s""",
+        {
+            **values,
+            "_stage": run.stage,
+            "_state": run.state,
+            "_analysis": Jsonb(run.analysis),
+            "_id": message_id,
+        },
+    )
+
+
+def _adapted(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the jsonb columns' plain Python values wrapped for psycopg."""
+    return {
+        name: Jsonb(value) if name in JSONB_COLUMNS and not isinstance(value, Jsonb) else value
+        for name, value in values.items()
+    }
+
+
 def record_failure(conn: Connection, message_id: int, error: str, *, permanent: bool) -> None:
     """Keep the error; a permanent one also parks the message in ``failed`` for replay."""
     conn.execute(
@@ -91,12 +139,13 @@ def failed_ids(conn: Connection, org_id: UUID | None = None, limit: int = 10_000
 
 
 def update_fields(conn: Connection, message_id: int, values: dict[str, Any]) -> None:
-    """Set the given columns (names come from our own code; wrap jsonb values in ``Jsonb``)."""
+    """Set the given columns (names come from our own code, never from input)."""
     if not values:
         return
     assignments = ", ".join(f'"{name}" = %({name})s' for name in values)
     conn.execute(
-        f"UPDATE messages SET {assignments} WHERE id = %(_id)s", {**values, "_id": message_id}
+        f"UPDATE messages SET {assignments} WHERE id = %(_id)s",
+        {**_adapted(values), "_id": message_id},
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.stages import ticket
+from pipeline.stages import StageContext, ticket
 from pipeline.store import messages
 from tests.pipeline.mailflow import count, deliver, mail, message, rerun, snapshot, ticket_of
 
@@ -190,7 +190,7 @@ def test_ticket_stage_returns_event_jobs_and_the_created_action_for_the_auto_rep
     _set_policy(conn, unmatched_policy="create_ticket")
     with pool.connection() as tx, tx.transaction():
         msg = messages.get(tx, mailbox.org_id, held)
-        outcome = ticket.run(tx, msg, None)
+        outcome = ticket.run(tx, msg, StageContext(settings))
     assert outcome.evidence["action"] == "created"
     assert [job.actor for job in outcome.jobs] == ["deliver_webhook"]
 
