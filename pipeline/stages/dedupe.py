@@ -1,7 +1,7 @@
 """dedupe: the same Message-ID in the same organization (lacking one, the same raw bytes)
 is a duplicate: kept, marked, and it goes no further.
 
-The database decides (unique index on ``(org_id, dedupe_key)``), so a resent mail, the
+The database decides (the primary key of ``message_keys``), so a resent mail, the
 same mail fetched by SMTP and by IMAP, or two workers racing on copies all yield one.
 """
 

@@ -148,17 +148,16 @@ def opened(
     The message's new ``ticket_id`` is returned in ``changes`` for the stage run to write;
     ``wanted`` (the event types someone subscribed to) saves a query when known."""
     contact_id = _contact(conn, msg)
-    ticket_id = tickets.id_for_source(conn, msg.id)
-    if ticket_id is None:
-        ticket_id = tickets.create(
-            conn,
-            msg.org_id,
-            subject=clean_subject(msg.subject),
-            contact_id=contact_id,
-            mailbox_id=msg.mailbox_id,
-            source_message_id=msg.id,
-            customer_id=customer_id,
-        ) or tickets.id_for_source(conn, msg.id)
+    ticket_id, created = tickets.open_once(
+        conn,
+        msg.org_id,
+        subject=clean_subject(msg.subject),
+        contact_id=contact_id,
+        mailbox_id=msg.mailbox_id,
+        source_message_id=msg.id,
+        customer_id=customer_id,
+    )
+    if created:
         tickets.track(conn, msg.org_id, ticket_id, "created", message_id=msg.id)
     if linked_ticket_id is not None:
         tickets.link(conn, msg.org_id, ticket_id, linked_ticket_id)
@@ -224,7 +223,8 @@ def _link(conn: Connection, msg: Message, ticket_id: int, contact_id: int | None
     tickets.add_labels(conn, ticket_id, labels_of(msg))
     if ticket_message_id is None:
         return False
-    attachments.move_to_ticket(conn, msg.id, ticket_id, ticket_message_id)
+    if msg.attachment_count:
+        attachments.move_to_ticket(conn, msg.id, ticket_id, ticket_message_id)
     return True
 
 

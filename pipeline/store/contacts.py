@@ -9,14 +9,31 @@ from pipeline.db import Connection
 
 
 def find_or_create(conn: Connection, org_id: UUID, email: str, name: str | None = None) -> int:
-    """The id of the contact for ``email`` in ``org_id``, created if needed (race-safe)."""
+    """The id of the contact for ``email`` in ``org_id``, created if needed (race-safe).
+
+    A known contact is only read (its name filled in if it had none): most mail comes
+    from known senders, and an upsert would rewrite their row every time."""
+    params = {"org": org_id, "email": email.strip().lower(), "name": name or None}
     row = conn.execute(
-        """INSERT INTO contacts (org_id, email, name) VALUES (%s, %s, %s)
-           ON CONFLICT (org_id, lower(email)) DO UPDATE
-               SET name = COALESCE(contacts.name, EXCLUDED.name)
-           RETURNING id""",
-        (org_id, email.strip().lower(), name or None),
+        """WITH found AS (SELECT id, name FROM contacts
+                          WHERE org_id = %(org)s AND lower(email) = %(email)s),
+           named AS (UPDATE contacts SET name = %(name)s
+                     WHERE id = (SELECT id FROM found WHERE name IS NULL)
+                       AND %(name)s::text IS NOT NULL),
+           added AS (INSERT INTO contacts (org_id, email, name)
+                     SELECT %(org)s, %(email)s, %(name)s WHERE NOT EXISTS (SELECT 1 FROM found)
+                     ON CONFLICT (org_id, lower(email)) DO NOTHING RETURNING id)
+           SELECT id FROM found UNION ALL SELECT id FROM added""",
+        params,
     ).fetchone()
+    if row is None:  # added by a concurrent transaction after this statement began
+        row = conn.execute(
+            """INSERT INTO contacts (org_id, email, name) VALUES (%(org)s, %(email)s, %(name)s)
+               ON CONFLICT (org_id, lower(email)) DO UPDATE
+                   SET name = COALESCE(contacts.name, EXCLUDED.name)
+               RETURNING id""",
+            params,
+        ).fetchone()
     assert row is not None
     return int(row["id"])
 

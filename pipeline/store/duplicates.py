@@ -1,10 +1,8 @@
-"""SQL for dedupe keys: the ``messages_dedupe`` unique index decides who was first."""
+"""SQL for dedupe keys: the ``message_keys`` primary key decides who was first."""
 
 from __future__ import annotations
 
 from uuid import UUID
-
-import psycopg
 
 from pipeline.db import Connection
 
@@ -13,22 +11,19 @@ def claim_key(conn: Connection, org_id: UUID, message_id: int, key: str) -> int 
     """Give message ``message_id`` the dedupe ``key``; return ``None`` if it now holds it,
     else the id of the message that already does.
 
-    Two workers setting the same key at once: the second waits on the unique index until
-    the first commits, then gets a violation, so exactly one wins. The savepoint keeps the
-    stage's transaction usable after the violation.
+    Two workers claiming the same key at once: the second waits on the primary key until
+    the first commits, then inserts nothing and reads the holder, so exactly one wins.
     """
-    try:
-        with conn.transaction():
-            conn.execute(
-                """UPDATE messages SET dedupe_key = %s
-                   WHERE id = %s AND dedupe_key IS DISTINCT FROM %s""",
-                (key, message_id, key),
-            )
+    row = conn.execute(
+        """INSERT INTO message_keys (org_id, key, message_id) VALUES (%s, %s, %s)
+           ON CONFLICT (org_id, key) DO NOTHING RETURNING message_id""",
+        (org_id, key, message_id),
+    ).fetchone()
+    if row is not None:
         return None
-    except psycopg.errors.UniqueViolation:
-        row = conn.execute(
-            "SELECT id FROM messages WHERE org_id = %s AND dedupe_key = %s", (org_id, key)
-        ).fetchone()
-        if row is None:  # the holder was deleted meanwhile: try again later
-            raise
-        return int(row["id"])
+    holder = conn.execute(
+        "SELECT message_id FROM message_keys WHERE org_id = %s AND key = %s", (org_id, key)
+    ).fetchone()
+    if holder is None:  # the holder was deleted meanwhile: transient, Dramatiq retries
+        raise RuntimeError(f"the holder of dedupe key {key!r} went away; retrying")
+    return int(holder["message_id"])

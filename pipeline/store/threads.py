@@ -40,10 +40,10 @@ def is_participant(conn: Connection, org_id: UUID, ticket_id: int, address: str)
 def open_tickets_from(conn: Connection, org_id: UUID, address: str) -> list[dict[str, Any]]:
     """Open (not solved or closed) tickets whose contact is ``address``, latest first."""
     return conn.execute(
-        """SELECT t.id, t.subject, t.status FROM tickets t
-           JOIN contacts c ON c.id = t.contact_id
-           WHERE t.org_id = %s AND lower(c.email) = %s
+        """SELECT t.id, t.subject, t.status FROM contacts c
+           JOIN tickets t ON t.org_id = c.org_id AND t.contact_id = c.id
+           WHERE c.org_id = %(org)s AND lower(c.email) = %(addr)s
              AND t.status NOT IN ('solved', 'closed')
-           ORDER BY t.latest_updated_at DESC, t.id DESC LIMIT %s""",
-        (org_id, address.strip().lower(), OPEN_CANDIDATES),
+           ORDER BY t.latest_updated_at DESC, t.id DESC LIMIT %(limit)s""",
+        {"org": org_id, "addr": address.strip().lower(), "limit": OPEN_CANDIDATES},
     ).fetchall()

@@ -21,11 +21,6 @@ def create_number_sequence(conn: Connection, org_id: UUID) -> None:
     conn.execute(f'CREATE SEQUENCE IF NOT EXISTS "{number_sequence(org_id)}"')
 
 
-def next_number(conn: Connection, org_id: UUID) -> int:
-    row = conn.execute("SELECT nextval(%s::regclass) AS number", (number_sequence(org_id),))
-    return int(row.fetchone()["number"])
-
-
 def create(
     conn: Connection,
     org_id: UUID,
@@ -41,11 +36,11 @@ def create(
     row = conn.execute(
         """INSERT INTO tickets (org_id, number, mailbox_id, subject, contact_id, source_message_id,
                                 status, customer_id)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+           VALUES (%s, nextval(%s::regclass), %s, %s, %s, %s, %s, %s)
            ON CONFLICT (source_message_id) DO NOTHING RETURNING id""",
         (
             org_id,
-            next_number(conn, org_id),
+            number_sequence(org_id),
             mailbox_id,
             subject,
             contact_id,
@@ -55,6 +50,46 @@ def create(
         ),
     ).fetchone()
     return int(row["id"]) if row else None
+
+
+def open_once(
+    conn: Connection,
+    org_id: UUID,
+    *,
+    subject: str,
+    contact_id: int | None,
+    mailbox_id: int | None,
+    source_message_id: int,
+    customer_id: int | None = None,
+) -> tuple[int, bool]:
+    """The ticket opened from message ``source_message_id``, opened now if there is none
+    (one round trip, and no ticket number spent when it exists); and whether it was."""
+    row = conn.execute(
+        """WITH found AS (SELECT id FROM tickets WHERE source_message_id = %(source)s),
+           opened AS (
+               INSERT INTO tickets (org_id, number, mailbox_id, subject, contact_id,
+                                    source_message_id, status, customer_id)
+               SELECT %(org)s, nextval(%(sequence)s::regclass), %(mailbox)s, %(subject)s,
+                      %(contact)s, %(source)s, 'new', %(customer)s
+               WHERE NOT EXISTS (SELECT 1 FROM found)
+               ON CONFLICT (source_message_id) DO NOTHING RETURNING id)
+           SELECT id, true AS created FROM opened
+           UNION ALL SELECT id, false FROM found""",
+        {
+            "org": org_id,
+            "sequence": number_sequence(org_id),
+            "mailbox": mailbox_id,
+            "subject": subject,
+            "contact": contact_id,
+            "source": source_message_id,
+            "customer": customer_id,
+        },
+    ).fetchone()
+    if row is None:  # a concurrent run opened it after this statement's snapshot was taken
+        existing = id_for_source(conn, source_message_id)
+        assert existing is not None
+        return existing, False
+    return int(row["id"]), bool(row["created"])
 
 
 def id_for_source(conn: Connection, source_message_id: int) -> int | None:
