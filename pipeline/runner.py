@@ -12,10 +12,12 @@ after this function has returned, i.e. after commit.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -79,11 +81,11 @@ def run_inline(
     """Run ``stage`` onwards inside the caller's transaction (an API request that must act
     on a message at once uses this directly). ``None`` if ``stage`` is not pending."""
     progress = progress or StageResult(stage)
-    msg = messages.claim(conn, message_id, stage)
+    ctx = ctx.for_run()
+    msg = _claim(conn, message_id, stage, ctx)
     if msg is None:
         return None
     run = messages.RunRecord()
-    ctx = ctx.for_run()
     current = stage
     with bound(org_id=str(msg.org_id)):
         while True:
@@ -104,6 +106,17 @@ def run_inline(
     return progress
 
 
+def _claim(conn: Connection, message_id: int, stage: str, ctx: StageContext) -> Message | None:
+    """Lock the message for ``stage``; with its raw bytes if that stage reads them."""
+    if not getattr(stages.load(stage), "NEEDS_RAW", False):
+        return messages.claim(conn, message_id, stage)
+    claimed = messages.claim_with_raw(conn, message_id, stage)
+    if claimed is None:
+        return None
+    ctx.keep_raw(*claimed)
+    return claimed[0]
+
+
 def _advance(
     run: messages.RunRecord, msg: Message, stage: str, outcome: Continue | Stop
 ) -> tuple[str | None, Message]:
@@ -119,9 +132,20 @@ def _advance(
     entries = {stage: evidence, **outcome.notes}
     run.note(outcome.changes, entries, following, state)
     analysis = {**msg.analysis, **entries}
-    return following, replace(
-        msg, **outcome.changes, analysis=analysis, stage=following, state=state
+    return following, evolve(
+        msg, {**outcome.changes, "analysis": analysis, "stage": following, "state": state}
     )
+
+
+def evolve(msg: Message, values: dict[str, Any]) -> Message:
+    """A copy of ``msg`` with ``values`` set (``dataclasses.replace`` without re-running
+    ``__init__`` over every field: the runner does this after each stage)."""
+    unknown = values.keys() - msg.__dict__.keys()
+    if unknown:
+        raise TypeError(f"Message has no field(s) {sorted(unknown)}")
+    copied = copy.copy(msg)
+    copied.__dict__.update(values)
+    return copied
 
 
 def _fail(

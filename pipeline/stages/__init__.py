@@ -87,6 +87,18 @@ class StageContext:
     def for_run(self) -> StageContext:
         return StageContext(self.settings)
 
+    def raw(self, conn: Connection, msg: Message) -> bytes:
+        """The message's raw bytes, read once per run (the run's claim may have read them)."""
+        from pipeline import blobs
+
+        key = ("raw", msg.raw_sha256)
+        if key not in self.memo:
+            self.memo[key] = blobs.get(conn, msg.raw_sha256)
+        return self.memo[key]
+
+    def keep_raw(self, msg: Message, raw: bytes) -> None:
+        self.memo[("raw", msg.raw_sha256)] = raw
+
     def org(self, conn: Connection, msg: Message) -> OrgProfile:
         """The profile of ``msg``'s organization (and sender), loaded once per run."""
         from pipeline.store import org_profile

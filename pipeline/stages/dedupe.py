@@ -7,7 +7,6 @@ same mail fetched by SMTP and by IMAP, or two workers racing on copies all yield
 
 from __future__ import annotations
 
-from pipeline import blobs
 from pipeline.db import Connection
 from pipeline.mail.fingerprints import dedupe_key
 from pipeline.records import Message
@@ -18,7 +17,7 @@ QUEUE = "pipeline"
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue | Stop:
-    raw = None if msg.message_id else blobs.get(conn, msg.raw_sha256)
+    raw = None if msg.message_id else ctx.raw(conn, msg)
     key, basis = dedupe_key(msg.message_id, raw)
     original = duplicates.claim_key(conn, msg.org_id, msg.id, key)
     if original is None or original == msg.id:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import psycopg
 
-from pipeline import blobs
 from pipeline.db import Connection
 from pipeline.errors import PermanentError
 from pipeline.mail import mime
@@ -17,11 +16,12 @@ from pipeline.stages import Continue, StageContext
 from pipeline.store import attachments
 
 QUEUE = "pipeline"
+NEEDS_RAW = True  # the run claims the message with its raw bytes
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
     try:
-        parsed = mime.parse(blobs.get(conn, msg.raw_sha256))
+        parsed = mime.parse(ctx.raw(conn, msg))
     except mime.UnparseableMail as exc:
         raise PermanentError(f"unparseable mail: {exc}") from exc
     try:

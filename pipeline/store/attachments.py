@@ -10,26 +10,32 @@ from pipeline.mail.mime import Part
 
 
 def add_parts(conn: Connection, org_id: UUID, message_id: int, parts: list[Part]) -> int:
-    """Store ``parts`` of a message (idempotent by position); return how many exist."""
+    """Store ``parts`` of a message (idempotent by position); return how many exist.
+
+    Each part's bytes and its row go in one statement."""
     for position, part in enumerate(parts):
-        digest = blobs.put(conn, part.data)
         conn.execute(
-            """INSERT INTO attachments (org_id, message_id, position, blob_sha256, filename,
-                                        original_filename, mime_type, size, is_inline, content_id)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            """WITH blob AS (
+                   INSERT INTO blobs (sha256, size, data) VALUES (%(sha)s, %(size)s, %(data)s)
+                   ON CONFLICT DO NOTHING)
+               INSERT INTO attachments (org_id, message_id, position, blob_sha256, filename,
+                                        original_filename, mime_type, size, is_inline,
+                                        content_id)
+               VALUES (%(org)s, %(message)s, %(position)s, %(sha)s, %(name)s, %(name)s,
+                       %(type)s, %(size)s, %(inline)s, %(cid)s)
                ON CONFLICT (message_id, position) DO NOTHING""",
-            (
-                org_id,
-                message_id,
-                position,
-                digest,
-                part.filename,
-                part.filename,
-                part.mime_type,
-                len(part.data),
-                part.is_inline,
-                part.content_id,
-            ),
+            {
+                "sha": blobs.sha256_hex(part.data),
+                "size": len(part.data),
+                "data": part.data,
+                "org": org_id,
+                "message": message_id,
+                "position": position,
+                "name": part.filename,
+                "type": part.mime_type,
+                "inline": part.is_inline,
+                "cid": part.content_id,
+            },
         )
     return len(parts)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,6 +24,21 @@ def claim(conn: Connection, message_id: int, stage: str) -> Message | None:
                 FOR UPDATE SKIP LOCKED""",
             (message_id, stage),
         ).fetchone()
+
+
+def claim_with_raw(conn: Connection, message_id: int, stage: str) -> tuple[Message, bytes] | None:
+    """``claim``, and the raw bytes in the same round trip (for a stage that reads them)."""
+    names = [f.name for f in fields(Message)]
+    row = conn.execute(
+        f"""SELECT {", ".join(f'm."{name}"' for name in names)}, b.data AS raw
+            FROM messages m JOIN blobs b ON b.sha256 = m.raw_sha256
+            WHERE m.id = %s AND m.stage = %s AND m.state IN ('received', 'processing')
+            FOR UPDATE OF m SKIP LOCKED""",
+        (message_id, stage),
+    ).fetchone()
+    if row is None:
+        return None
+    return Message(**{name: row[name] for name in names}), bytes(row["raw"])
 
 
 def get(conn: Connection, org_id: UUID, message_id: int) -> Message | None:
