@@ -4,6 +4,8 @@ to the same series and any web process can serve them (no per-process registries
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
+from typing import Any
 
 import redis
 
@@ -14,17 +16,35 @@ def _key(namespace: str, stage: str) -> str:
     return f"{namespace}:metrics:stage_seconds:{stage}"
 
 
+# One call per run of stages whatever their number: KEYS are the stages' hashes, ARGV
+# holds a (bucket, seconds) pair per key, then the counter field ("count" or "errors").
+OBSERVE = """
+local counter = ARGV[#ARGV]
+for i, key in ipairs(KEYS) do
+    redis.call('HINCRBY', key, ARGV[2 * i - 1], 1)
+    redis.call('HINCRBYFLOAT', key, 'sum', ARGV[2 * i])
+    redis.call('HINCRBY', key, counter, 1)
+end
+"""
+
+
 def observe_stages(
     client: redis.Redis, namespace: str, seconds: dict[str, float], ok: bool
 ) -> None:
     """Count one run of each stage in ``seconds`` (stage → duration), in one round trip."""
-    pipe = client.pipeline(transaction=False)
-    for stage, duration in seconds.items():
-        key = _key(namespace, stage)
-        pipe.hincrby(key, next((str(b) for b in BUCKETS if duration <= b), "+Inf"), 1)
-        pipe.hincrbyfloat(key, "sum", duration)
-        pipe.hincrby(key, "count" if ok else "errors", 1)
-    pipe.execute()
+    if not seconds:
+        return
+    keys = [_key(namespace, stage) for stage in seconds]
+    args: list[str | float] = []
+    for duration in seconds.values():
+        args += [next((str(b) for b in BUCKETS if duration <= b), "+Inf"), duration]
+    _script(client)(keys=keys, args=[*args, "count" if ok else "errors"])
+
+
+@cache
+def _script(client: redis.Redis) -> Any:
+    """The OBSERVE script registered on ``client`` (EVALSHA, loaded again if flushed)."""
+    return client.register_script(OBSERVE)
 
 
 def stage_histograms(client: redis.Redis, namespace: str, stages: tuple[str, ...]) -> Iterator[str]:
