@@ -6,7 +6,8 @@ Kinds: ``bench`` (the end-to-end benchmark's 10 KB multipart/mixed with a base64
 attachment, ``make_message`` in ``bench/e2e.py``), ``reply`` (a plain-text reply with
 quoted history and the trace headers real mail carries), ``newsletter`` (HTML only,
 quoted-printable) and ``alternative`` (multipart/related: text and HTML alternatives and an
-inline image). Prints the median of five runs of ``-n`` parses each, in ms per message.
+inline image). Prints the best of seven runs of ``-n`` parses each, in ms per message
+(the least disturbed by other processes on the machine).
 ``--profile KIND`` prints a cProfile of that kind instead.
 """
 
@@ -17,7 +18,6 @@ import base64
 import cProfile
 import pstats
 import quopri
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -169,16 +169,16 @@ KINDS: dict[str, Callable[[], bytes]] = {
 
 
 def ms_per_message(raw: bytes, n: int) -> float:
-    """Median over five runs of ``n`` parses, so one slow run does not decide."""
+    """Best of seven runs of ``n`` parses: other load only ever adds time."""
     for _ in range(20):  # warm caches (codecs, regexes, lxml)
         parse(raw)
     runs = []
-    for _ in range(5):
+    for _ in range(7):
         start = time.perf_counter()
         for _ in range(n):
             parse(raw)
         runs.append((time.perf_counter() - start) * 1000 / n)
-    return statistics.median(runs)
+    return min(runs)
 
 
 def profile(raw: bytes, n: int) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from pipeline.mail import boundaries, headers, quotes, structure
 from pipeline.mail.bodies import Bodies, Part, collect
 from pipeline.mail.charsets import clean
+from pipeline.mail.reading import reading_policy
 
 
 class UnparseableMail(Exception):
@@ -66,13 +67,15 @@ PARSE_ERRORS = (ValueError, TypeError, LookupError, IndexError, AttributeError)
 
 
 def _tolerant_parse(raw: bytes) -> tuple[EmailMessage, dict[str, Any]]:
-    """``policy.default`` first. It parses some headers while feeding and trips on odd bytes
-    (a NUL in an RFC 2231 charset raises ValueError), so then the legacy policy, which reads
-    headers lazily, and last the same bytes without their NULs, which no header may hold."""
+    """``policy.default`` first (``reading_policy``: the same, each header parsed once). It
+    parses some headers while feeding and trips on odd bytes (a NUL in an RFC 2231 charset
+    raises ValueError), so then the legacy policy, which reads headers lazily, and last the
+    same bytes without their NULs, which no header may hold."""
+    reading = reading_policy()
     attempts = (
-        (raw, policy.default, {}),
+        (raw, reading, {}),
         (raw, policy.compat32, {"policy": "compat32"}),
-        (raw.replace(b"\x00", b""), policy.default, {"nul_bytes_removed": True}),
+        (raw.replace(b"\x00", b""), reading, {"nul_bytes_removed": True}),
     )
     for index, (data, chosen, notes) in enumerate(attempts):
         try:
