@@ -51,8 +51,8 @@ def parse_bytes(raw: bytes) -> EmailMessage:
     return email.message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
 
 
-def _first_id(msg: Message, name: str) -> str | None:
-    found = headers.message_ids(headers.header_text(msg, name))
+def _first_id(fields: headers.Fields, name: str) -> str | None:
+    found = headers.message_ids(fields.text(name))
     return clean(found[0]) if found else None
 
 
@@ -114,22 +114,23 @@ def parse(raw: bytes) -> ParsedMail:
 
 
 def _assemble(msg: EmailMessage, found: Bodies, notes: dict[str, Any]) -> ParsedMail:
-    sender = _first(headers.addresses(msg, "From"))
-    reply_to = _first(headers.addresses(msg, "Reply-To"))
+    fields = headers.Fields(msg)
+    sender = _first(fields.addresses("From"))
+    reply_to = _first(fields.addresses("Reply-To"))
     new_text, method = quotes.extract_new_text(found.text)
     notes.update(found.notes, body_source=found.source, new_text=method)
     return ParsedMail(
-        headers=headers.all_headers(msg),
-        message_id=_first_id(msg, "Message-ID"),
-        in_reply_to=_first_id(msg, "In-Reply-To"),
-        references=headers.message_ids(headers.header_text(msg, "References")),
+        headers=fields.all(),
+        message_id=_first_id(fields, "Message-ID"),
+        in_reply_to=_first_id(fields, "In-Reply-To"),
+        references=headers.message_ids(fields.text("References")),
         from_address=sender["email"] if sender else None,
         from_name=(sender["name"] or None) if sender else None,
-        to_addresses=headers.addresses(msg, "To"),
-        cc_addresses=headers.addresses(msg, "Cc"),
+        to_addresses=fields.addresses("To"),
+        cc_addresses=fields.addresses("Cc"),
         reply_to=reply_to["email"] if reply_to else None,
-        subject=headers.header_text(msg, "Subject") or "",
-        sent_at=headers.parsed_date(msg),
+        subject=fields.text("Subject") or "",
+        sent_at=fields.date(),
         body_text=found.text,
         body_html=found.html,
         new_text=clean(new_text),
