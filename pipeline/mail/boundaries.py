@@ -10,8 +10,9 @@ from __future__ import annotations
 import email
 import re
 from collections import Counter
-from email import policy
 from email.message import EmailMessage
+
+from pipeline.mail.reading import reading_policy
 
 DELIMITER_LINE = re.compile(rb"^--([!-~]{1,70}?)(--)?[ \t]*\r?$", re.MULTILINE)
 HEADER_END = re.compile(rb"\r?\n\r?\n")
@@ -59,7 +60,7 @@ def repair(raw: bytes, msg: EmailMessage) -> EmailMessage | None:
     if not replaced:
         return None
     try:
-        fixed = email.message_from_bytes(head + body, policy=policy.default)
+        fixed = email.message_from_bytes(head + body, policy=reading_policy())
     except (ValueError, TypeError, LookupError, IndexError, AttributeError):
         return None
     return fixed if fixed.is_multipart() else None  # type: ignore[return-value]

@@ -10,9 +10,11 @@ lone surrogates, so every string that leaves the parser goes through ``clean``.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
+ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # how ``surrogateescape`` keeps a raw byte
 
 # Labels seen in real mail that Python does not know, or knows as a narrower charset.
 ALIASES = {
@@ -75,7 +77,7 @@ def decode_bytes(data: bytes, declared: str | None) -> Decoded:
 def repair(text: str) -> str:
     """Turn surrogate-escaped 8-bit bytes (how ``email`` keeps undecodable header bytes)
     back into characters, reading them as UTF-8, else cp1252/latin-1."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+    if text.isascii() or not ESCAPED_BYTE.search(text):  # every header value comes here
         return text
     raw = text.encode("utf-8", "surrogateescape")
     return decode_bytes(raw, None).text

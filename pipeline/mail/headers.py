@@ -22,12 +22,6 @@ ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=")
 BETWEEN_WORDS = re.compile(r"\s*")
 
 
-def raw_values(msg: Message, name: str) -> list[str]:
-    """Every raw value of header ``name``, unfolded, 8-bit bytes repaired."""
-    wanted = name.lower()
-    return [unfold(value) for key, value in msg.raw_items() if key.lower() == wanted]
-
-
 def unfold(value: object) -> str:
     text = repair(str(value))
     return " ".join(text.replace("\r", " ").replace("\n", " ").split())
@@ -83,27 +77,71 @@ def decode_words(value: str) -> str:
     return clean("".join(parts)) or ""  # type: ignore[arg-type]
 
 
+class Fields:
+    """A message's top-level header fields, each unfolded once: a parse asks for ten of
+    them by name and stores them all, and scanning ``raw_items`` for each was a cost."""
+
+    def __init__(self, msg: Message) -> None:
+        self.raw = [(name, unfold(value)) for name, value in msg.raw_items()]
+        self._by_name: dict[str, list[str]] = {}
+        for name, value in self.raw:
+            self._by_name.setdefault(name.lower(), []).append(value)
+
+    def values(self, name: str) -> list[str]:
+        """Every unfolded value of header ``name``."""
+        return self._by_name.get(name.lower(), [])
+
+    def text(self, name: str) -> str | None:
+        """The first value of header ``name`` as display text, or ``None``."""
+        values = self.values(name)
+        return decode_words(values[0]) if values else None
+
+    def all(self) -> list[list[str]]:
+        """Every header as ``[name, decoded value]``, in order."""
+        return [[clean(unfold(name)) or "", decode_words(value)] for name, value in self.raw]
+
+    def addresses(self, name: str) -> list[dict[str, str]]:
+        """``[{"email", "name"}]`` for an address header; entries without an address are
+        skipped."""
+        result = []
+        for display, addr in email.utils.getaddresses(self.values(name)):
+            addr = clean(addr.strip().strip("<>")) or ""
+            if "@" in addr and " " not in addr:
+                result.append({"email": addr.lower(), "name": decode_words(display).strip()})
+        return result
+
+    def date(self) -> datetime | None:
+        """The Date header as an aware datetime; ``None`` when missing or absurd."""
+        value = self.text("Date")
+        if not value:
+            return None
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if not 1970 <= when.year <= 2200:
+            return None
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def raw_values(msg: Message, name: str) -> list[str]:
+    """Every raw value of header ``name``, unfolded, 8-bit bytes repaired."""
+    return Fields(msg).values(name)
+
+
 def header_text(msg: Message, name: str) -> str | None:
     """The first value of header ``name`` as display text, or ``None``."""
-    values = raw_values(msg, name)
-    return decode_words(values[0]) if values else None
+    return Fields(msg).text(name)
 
 
 def all_headers(msg: Message) -> list[list[str]]:
     """Every header as ``[name, decoded value]``, in order."""
-    return [
-        [clean(unfold(name)) or "", decode_words(unfold(value))] for name, value in msg.raw_items()
-    ]
+    return Fields(msg).all()
 
 
 def addresses(msg: Message, name: str) -> list[dict[str, str]]:
     """``[{"email", "name"}]`` for an address header; entries without an address are skipped."""
-    result = []
-    for display, addr in email.utils.getaddresses(raw_values(msg, name)):
-        addr = clean(addr.strip().strip("<>")) or ""
-        if "@" in addr and " " not in addr:
-            result.append({"email": addr.lower(), "name": decode_words(display).strip()})
-    return result
+    return Fields(msg).addresses(name)
 
 
 def message_ids(value: str | None) -> list[str]:
@@ -115,13 +153,4 @@ def message_ids(value: str | None) -> list[str]:
 
 def parsed_date(msg: Message) -> datetime | None:
     """The Date header as an aware datetime; ``None`` when missing or absurd."""
-    value = header_text(msg, "Date")
-    if not value:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if not 1970 <= when.year <= 2200:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return Fields(msg).date()

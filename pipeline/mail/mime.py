@@ -18,6 +18,7 @@ from typing import Any
 from pipeline.mail import boundaries, headers, quotes, structure
 from pipeline.mail.bodies import Bodies, Part, collect
 from pipeline.mail.charsets import clean
+from pipeline.mail.reading import reading_policy
 
 
 class UnparseableMail(Exception):
@@ -50,8 +51,8 @@ def parse_bytes(raw: bytes) -> EmailMessage:
     return email.message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
 
 
-def _first_id(msg: Message, name: str) -> str | None:
-    found = headers.message_ids(headers.header_text(msg, name))
+def _first_id(fields: headers.Fields, name: str) -> str | None:
+    found = headers.message_ids(fields.text(name))
     return clean(found[0]) if found else None
 
 
@@ -66,13 +67,15 @@ PARSE_ERRORS = (ValueError, TypeError, LookupError, IndexError, AttributeError)
 
 
 def _tolerant_parse(raw: bytes) -> tuple[EmailMessage, dict[str, Any]]:
-    """``policy.default`` first. It parses some headers while feeding and trips on odd bytes
-    (a NUL in an RFC 2231 charset raises ValueError), so then the legacy policy, which reads
-    headers lazily, and last the same bytes without their NULs, which no header may hold."""
+    """``policy.default`` first (``reading_policy``: the same, each header parsed once). It
+    parses some headers while feeding and trips on odd bytes (a NUL in an RFC 2231 charset
+    raises ValueError), so then the legacy policy, which reads headers lazily, and last the
+    same bytes without their NULs, which no header may hold."""
+    reading = reading_policy()
     attempts = (
-        (raw, policy.default, {}),
+        (raw, reading, {}),
         (raw, policy.compat32, {"policy": "compat32"}),
-        (raw.replace(b"\x00", b""), policy.default, {"nul_bytes_removed": True}),
+        (raw.replace(b"\x00", b""), reading, {"nul_bytes_removed": True}),
     )
     for index, (data, chosen, notes) in enumerate(attempts):
         try:
@@ -111,22 +114,23 @@ def parse(raw: bytes) -> ParsedMail:
 
 
 def _assemble(msg: EmailMessage, found: Bodies, notes: dict[str, Any]) -> ParsedMail:
-    sender = _first(headers.addresses(msg, "From"))
-    reply_to = _first(headers.addresses(msg, "Reply-To"))
+    fields = headers.Fields(msg)
+    sender = _first(fields.addresses("From"))
+    reply_to = _first(fields.addresses("Reply-To"))
     new_text, method = quotes.extract_new_text(found.text)
     notes.update(found.notes, body_source=found.source, new_text=method)
     return ParsedMail(
-        headers=headers.all_headers(msg),
-        message_id=_first_id(msg, "Message-ID"),
-        in_reply_to=_first_id(msg, "In-Reply-To"),
-        references=headers.message_ids(headers.header_text(msg, "References")),
+        headers=fields.all(),
+        message_id=_first_id(fields, "Message-ID"),
+        in_reply_to=_first_id(fields, "In-Reply-To"),
+        references=headers.message_ids(fields.text("References")),
         from_address=sender["email"] if sender else None,
         from_name=(sender["name"] or None) if sender else None,
-        to_addresses=headers.addresses(msg, "To"),
-        cc_addresses=headers.addresses(msg, "Cc"),
+        to_addresses=fields.addresses("To"),
+        cc_addresses=fields.addresses("Cc"),
         reply_to=reply_to["email"] if reply_to else None,
-        subject=headers.header_text(msg, "Subject") or "",
-        sent_at=headers.parsed_date(msg),
+        subject=fields.text("Subject") or "",
+        sent_at=fields.date(),
         body_text=found.text,
         body_html=found.html,
         new_text=clean(new_text),
