@@ -103,7 +103,8 @@ def extract_new_text(text: str | None) -> tuple[str | None, str]:
     ``"forward"``, ``"none"``). The full body is stored separately, untouched."""
     if text is None or not text.strip():
         return text, "none"
-    scanned = text[:SCAN_LIMIT]
+    # Mail over SMTP has CRLF line ends; the patterns (and the library's) end lines at LF.
+    scanned = text[:SCAN_LIMIT].replace("\r\n", "\n")
     if _is_forward(scanned):
         return text.strip(), "forward"
     if not _has_hint(scanned):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from pipeline.mail import mime
 from tests.helpers import accept, run_pipeline
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -206,3 +209,21 @@ def test_an_exchange_out_of_office_is_filtered_with_every_signal_recorded(pool, 
     assert row["state"] == "filtered"
     rules = [hit["rule"] for hit in row["analysis"]["filter"]["hits"]]
     assert rules == ["auto_submitted", "autoreply_header", "out_of_office_subject"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "reply-apple-mail.eml",
+        "reply-french.eml",
+        "reply-german.eml",
+        "reply-gmail.eml",
+        "reply-outlook.eml",
+        "reply-spanish.eml",
+        "reply-thunderbird.eml",
+    ],
+)
+def test_reply_new_text_is_the_same_when_lines_end_in_crlf_as_smtp_delivers_them(name):
+    lf = (DATA / name).read_bytes().replace(b"\r\n", b"\n")
+    crlf = lf.replace(b"\n", b"\r\n")
+    assert mime.parse(crlf).new_text == mime.parse(lf).new_text
