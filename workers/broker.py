@@ -7,27 +7,58 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
 from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 from config import Settings
 from workers import runtime
 
 
 class _DispatchScript:
-    """Dramatiq's ``dispatch`` Lua script, queued on the calling thread's pipeline when it
-    has one (see ``IntakeBroker.pipelined``), run at once otherwise."""
+    """Dramatiq's ``dispatch`` Lua script, whose ``enqueue`` calls are held back while the
+    calling thread is inside ``IntakeBroker.pipelined`` (every other call runs at once)."""
 
-    def __init__(self, script: Script, batch: threading.local) -> None:
+    def __init__(self, script: Script) -> None:
         self.script = script
-        self.batch = batch
+        self.batch = threading.local()
 
     def __call__(self, keys=(), args=(), client=None):
-        return self.script(keys=keys, args=args, client=client or getattr(self.batch, "pipe", None))
+        held = getattr(self.batch, "calls", None)
+        if held is None or client is not None or not args or args[0] != "enqueue":
+            return self.script(keys=keys, args=args, client=client)
+        held.append((keys, args))  # Dramatiq ignores what an enqueue returns
+        return None
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        if getattr(self.batch, "calls", None) is not None:
+            raise RuntimeError("pipelined() does not nest")
+        self.batch.calls = calls = []
+        try:
+            yield
+        finally:
+            self.batch.calls = None
+        self._send(calls)
+
+    def _send(self, calls: list) -> None:
+        """One round trip for ``calls``: plain ``EVALSHA`` (redis-py would first ask whether
+        the script exists, a round trip of its own); one that finds the script gone (Redis
+        restarted) runs again through ``Script``, which loads it."""
+        if not calls:
+            return
+        pipe = self.script.registered_client.pipeline(transaction=False)
+        for keys, args in calls:
+            pipe.evalsha(self.script.sha, len(keys), *keys, *args)
+        for (keys, args), result in zip(calls, pipe.execute(raise_on_error=False), strict=True):
+            if isinstance(result, NoScriptError):
+                self.script(keys=keys, args=args)
+            elif isinstance(result, Exception):
+                raise result
 
 
 class IntakeBroker(RedisBroker):
@@ -35,26 +66,17 @@ class IntakeBroker(RedisBroker):
 
     def __init__(self, **parameters) -> None:
         super().__init__(**parameters)
-        self._batch = threading.local()
-        self.scripts["dispatch"] = _DispatchScript(self.scripts["dispatch"], self._batch)
+        self.dispatch = _DispatchScript(self.scripts["dispatch"])
+        self.scripts["dispatch"] = self.dispatch
 
-    @contextmanager
-    def pipelined(self) -> Iterator[None]:
+    def pipelined(self) -> AbstractContextManager[None]:
         """Messages this thread enqueues inside the block reach Redis together at its end.
 
         One round trip instead of one per message (the SMTP listener hands over messages
         of many sessions at once). Nothing is sent if the block raises; an error sending
         raises here. ``after_enqueue`` hooks run before the messages are sent.
         """
-        if getattr(self._batch, "pipe", None) is not None:
-            raise RuntimeError("pipelined() does not nest")
-        pipe = self.client.pipeline(transaction=False)
-        self._batch.pipe = pipe
-        try:
-            yield
-        finally:
-            self._batch.pipe = None
-        pipe.execute()
+        return self.dispatch.holding()
 
 
 def make_broker(settings: Settings) -> IntakeBroker:

@@ -1,8 +1,9 @@
 """The SMTP channel: an aiosmtpd handler that accepts mail only for known mailboxes.
 
 Policy is decided cheaply at RCPT (unknown recipients get ``550 5.1.1``, so Intake is
-never an open relay); the message is stored at DATA by ``store_envelope``, a plain
-sync function, and ``250`` is answered only after it has committed.
+never an open relay); the message is stored at DATA with ``accept_raw``'s statement, run
+on the event loop, and ``250`` is answered only after it has committed. The first stage
+is enqueued after the reply, off the event loop.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import lru_cache
@@ -24,6 +26,8 @@ from typing import TypeVar
 import psycopg
 from aiosmtpd.smtp import SMTP, Session
 from aiosmtpd.smtp import Envelope as SMTPEnvelope
+from psycopg.pq import TransactionStatus
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pipeline.intake import accept_raw
@@ -42,23 +46,130 @@ EMPTY = "554 5.6.0 Empty message"
 
 DATABASE_DOWN = (psycopg.OperationalError, PoolTimeout)
 CONNECTION_TIMEOUT = 5.0
-STORE_THREADS = 8
+STORE_CONNECTIONS = 8  # sessions wait on commits together (PostgreSQL flushes them at once)
+LOOKUP_THREADS = 4  # recipient lookups: a cache miss, at most once a minute per address
+HANDOFF_WINDOW = 0.005  # seconds the enqueue waits to gather the messages of other sessions
+
+Statement = tuple[str, dict]
 
 
-def store_envelope(
-    pool: ConnectionPool, raw: bytes, envelope: Envelope, targets: list[Mailbox]
-) -> list[int]:
-    """Store ``raw`` once per distinct mailbox, atomically; return the message ids."""
-    boxes = list({box.id: box for box in targets}.values())
+class _Recorder:
+    """Stands in for the connection ``accept_raw`` writes to and keeps its one statement,
+    for the listener to run on an asyncio connection: the one door, without a thread hop."""
 
-    def store() -> list[int]:
-        with pool.connection(timeout=CONNECTION_TIMEOUT) as conn:
-            if len(boxes) == 1:  # accept_raw is one atomic statement
-                return [accept_raw(conn, raw, envelope, "smtp", boxes[0])]
-            with conn.transaction():
-                return [accept_raw(conn, raw, envelope, "smtp", box) for box in boxes]
+    def __init__(self) -> None:
+        self.statement: Statement | None = None
 
-    return retry_once(store)
+    def execute(self, query: str, params: dict) -> _Recorder:
+        if self.statement is not None:
+            raise RuntimeError("accept_raw runs several statements: the SMTP store must follow")
+        self.statement = (query, params)
+        return self
+
+    def fetchone(self) -> dict:
+        return {"id": 0}  # the real id comes from running the statement
+
+
+def accept_statement(raw: bytes, envelope: Envelope, mailbox: Mailbox) -> Statement:
+    """The statement ``accept_raw`` runs to store ``raw`` for ``mailbox``."""
+    recorder = _Recorder()
+    accept_raw(recorder, raw, envelope, "smtp", mailbox)  # type: ignore[arg-type]
+    assert recorder.statement is not None
+    return recorder.statement
+
+
+def store_statements(raw: bytes, envelope: Envelope, targets: list[Mailbox]) -> list[Statement]:
+    """One ``accept_raw`` statement per distinct mailbox."""
+    boxes = {box.id: box for box in targets}.values()
+    return [accept_statement(raw, envelope, box) for box in boxes]
+
+
+class AsyncStore:
+    """A few autocommit asyncio connections, opened on demand, that run the listener's stores
+    on its event loop.
+
+    A thread per store (hop, GIL hand-over, pool borrow) cost more CPU than the store, and so
+    did psycopg_pool's ``AsyncConnectionPool``. A connection that turns out dead means the
+    server went away, so every idle one is dropped and the store runs once more on a fresh
+    connection (cheaper than checking each borrowed one; the listener recovers at the first
+    message after a database restart; should the lost reply have been to a commit that did
+    happen, the dedupe stage absorbs the second copy). ``PoolTimeout`` when no connection is
+    free within ``CONNECTION_TIMEOUT``; ``OperationalError`` when none can be made.
+    """
+
+    def __init__(self, conninfo: str, size: int = STORE_CONNECTIONS) -> None:
+        self.conninfo = conninfo
+        self.idle: list[psycopg.AsyncConnection] = []
+        self.free = asyncio.Semaphore(size)
+
+    async def run(self, statements: list[Statement]) -> list[int]:
+        """Run ``statements`` (atomically) and return the ids they return."""
+        async with self._slot():
+            if self.idle:
+                try:
+                    return await self._run_on(self.idle.pop(), statements)
+                except psycopg.OperationalError:
+                    log.info("database connection lost; storing again on a fresh one")
+            return await self._run_on(await self._connect(), statements)
+
+    def close(self) -> None:
+        """Close the idle connections (from any thread, once the loop no longer uses them)."""
+        while self.idle:
+            _discard(self.idle.pop())
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        if self.free.locked():
+            try:
+                async with asyncio.timeout(CONNECTION_TIMEOUT):
+                    await self.free.acquire()
+            except TimeoutError:
+                raise PoolTimeout("no database connection free in time") from None
+        else:
+            await self.free.acquire()
+        try:
+            yield
+        finally:
+            self.free.release()
+
+    async def _connect(self) -> psycopg.AsyncConnection:
+        return await psycopg.AsyncConnection.connect(
+            self.conninfo,
+            autocommit=True,
+            row_factory=dict_row,
+            connect_timeout=int(CONNECTION_TIMEOUT),
+        )
+
+    async def _run_on(
+        self, conn: psycopg.AsyncConnection, statements: list[Statement]
+    ) -> list[int]:
+        try:
+            if len(statements) == 1:  # accept_raw's statement is atomic by itself
+                return [await _returned_id(conn, statements[0])]
+            async with conn.transaction():
+                return [await _returned_id(conn, statement) for statement in statements]
+        finally:
+            self._put_back(conn)
+
+    def _put_back(self, conn: psycopg.AsyncConnection) -> None:
+        if conn.pgconn.transaction_status == TransactionStatus.IDLE:
+            self.idle.append(conn)
+            return
+        if conn.broken:
+            self.close()
+        _discard(conn)
+
+
+async def _returned_id(conn: psycopg.AsyncConnection, statement: Statement) -> int:
+    cursor = await conn.execute(*statement)
+    row = await cursor.fetchone()
+    assert row is not None
+    return int(row["id"])
+
+
+def _discard(conn: psycopg.AsyncConnection) -> None:
+    """Close ``conn`` without awaiting: ``AsyncConnection.close`` but for its bookkeeping."""
+    conn.pgconn.finish()
 
 
 def retry_once(operation: Callable[[], T]) -> T:
@@ -125,8 +236,8 @@ class Handoff:
     committed since its previous call.
 
     The reply does not wait for the enqueue (a failed one is left to the sweeper anyway),
-    and under load one call carries the messages of many sessions, so that the enqueue can
-    be one round trip for all of them.
+    and waiting ``HANDOFF_WINDOW`` after the first message lets one call carry those of
+    other sessions too: one enqueue round trip (and thread wake-up) for all of them.
     """
 
     def __init__(self, on_accepted: Callable[[list[int]], None]) -> None:
@@ -148,6 +259,7 @@ class Handoff:
         while not stopping:
             ids: list[int] = []
             batch = self.pending.get()
+            time.sleep(HANDOFF_WINDOW)
             while True:
                 if batch is None:
                     stopping = True
@@ -168,22 +280,23 @@ class Handoff:
 
 
 class IntakeHandler:
-    """aiosmtpd hooks. ``on_accepted`` is called with new message ids after their commit,
-    from a thread of its own (see ``Handoff``); ``close`` when the server has stopped."""
+    """aiosmtpd hooks. Messages are stored on the event loop (``AsyncStore``, connected like
+    ``pool``, which serves the recipient lookups). ``on_accepted`` is called with new
+    message ids after their commit, from a thread of its own (see ``Handoff``). ``close``
+    once the server has stopped."""
 
     def __init__(
         self, pool: ConnectionPool, on_accepted: Callable[[list[int]], None], hostname: str
     ) -> None:
-        self.pool = pool
-        # Sessions wait on commits concurrently (PostgreSQL flushes their WAL together);
-        # more threads than this only contend for the GIL.
-        self.executor = ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix="store")
+        self.store = AsyncStore(pool.conninfo)
+        self.executor = ThreadPoolExecutor(max_workers=LOOKUP_THREADS, thread_name_prefix="rcpt")
         self.recipients = RecipientCache(pool)
         self.handoff = Handoff(on_accepted)
         self.hostname = hostname
 
     def close(self) -> None:
         self.executor.shutdown()
+        self.store.close()
         self.handoff.close()
 
     async def handle_RCPT(
@@ -208,21 +321,22 @@ class IntakeHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: SMTPEnvelope) -> str:
         content = envelope.original_content or b""
-        if not content.strip():
+        if not content or content.isspace():  # what strip() would empty, without a copy
             return EMPTY
         raw = trace_header(session, self.hostname) + content
         meta = Envelope(envelope.mail_from or None, tuple(envelope.rcpt_tos))
-        loop = asyncio.get_running_loop()
+        statements = store_statements(raw, meta, _targets(envelope))
         try:
-            await loop.run_in_executor(self.executor, self._store, raw, meta, _targets(envelope))
+            # Shielded: a sender hanging up mid-store does not cut a commit, or its enqueue.
+            await asyncio.shield(self._store(statements))
         except DATABASE_DOWN:
             log.warning("database unavailable at DATA; answering 451")
             return TEMP_FAILURE
         return ACCEPTED
 
-    def _store(self, raw: bytes, meta: Envelope, targets: list[Mailbox]) -> None:
+    async def _store(self, statements: list[Statement]) -> None:
         """Commit, then hand over for enqueueing."""
-        self.handoff.put(store_envelope(self.pool, raw, meta, targets))
+        self.handoff.put(await self.store.run(statements))
 
 
 def _targets(envelope: SMTPEnvelope) -> list[Mailbox]:
