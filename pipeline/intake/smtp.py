@@ -16,9 +16,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import lru_cache
@@ -105,33 +104,31 @@ class AsyncStore:
 
     async def run(self, statements: list[Statement]) -> list[int]:
         """Run ``statements`` (atomically) and return the ids they return."""
-        async with self._slot():
+        await self._take_slot()
+        try:
             if self.idle:
                 try:
                     return await self._run_on(self.idle.pop(), statements)
                 except psycopg.OperationalError:
                     log.info("database connection lost; storing again on a fresh one")
             return await self._run_on(await self._connect(), statements)
+        finally:
+            self.free.release()
 
     def close(self) -> None:
         """Close the idle connections (from any thread, once the loop no longer uses them)."""
         while self.idle:
             _discard(self.idle.pop())
 
-    @asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
-        if self.free.locked():
-            try:
-                async with asyncio.timeout(CONNECTION_TIMEOUT):
-                    await self.free.acquire()
-            except TimeoutError:
-                raise PoolTimeout("no database connection free in time") from None
-        else:
-            await self.free.acquire()
+    async def _take_slot(self) -> None:
+        if not self.free.locked():
+            await self.free.acquire()  # at once
+            return
         try:
-            yield
-        finally:
-            self.free.release()
+            async with asyncio.timeout(CONNECTION_TIMEOUT):
+                await self.free.acquire()
+        except TimeoutError:
+            raise PoolTimeout("no database connection free in time") from None
 
     async def _connect(self) -> psycopg.AsyncConnection:
         return await psycopg.AsyncConnection.connect(
@@ -507,6 +504,22 @@ class IntakeSMTP(SMTP):
     # RFC 5321 allows 1000 octets a line; real senders exceed it, and losing their mail
     # over it helps nobody.
     line_length_limit = 64 * 1024
+
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        """Move the idle deadline. aiosmtpd replaces its timer at every command; here it is
+        replaced only when the new deadline is sooner, and re-armed when it fires early."""
+        self._deadline = self.loop.time() + (duration or self._timeout_duration)
+        handle = self._timeout_handle
+        if handle is None or handle.cancelled() or handle.when() > self._deadline:
+            if handle is not None:
+                handle.cancel()
+            self._timeout_handle = self.loop.call_at(self._deadline, self._timeout_cb)
+
+    def _timeout_cb(self) -> None:
+        if self.loop.time() < self._deadline:  # a command came since it was set
+            self._timeout_handle = self.loop.call_at(self._deadline, self._timeout_cb)
+            return
+        super()._timeout_cb()
 
     async def push(self, status: str) -> None:
         if status.startswith("552 Error"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 
 import pytest
 from aiosmtpd.smtp import SMTP
@@ -178,3 +179,30 @@ def test_random_data_is_read_as_aiosmtpd_reads_it():
         size_limit = rng.choice([None, 10, 30, 60, 100])
         ours, theirs = both_read(stream, cuts, size_limit, rng.choice([8, 16]))
         assert ours == theirs, (stream, cuts, size_limit)
+
+
+async def idle_session(timeout: float, pauses: list[float]) -> list[bytes]:
+    """Replies seen by a client that sends NOOP after each pause, then waits for EOF."""
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: IntakeSMTP(DataHandler(), loop=loop, timeout=timeout), "127.0.0.1", 0
+    )
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    seen = [await reader.readline()]
+    for pause in pauses:
+        await asyncio.sleep(pause)
+        writer.write(b"NOOP\r\n")
+        seen.append(await reader.readline())
+    seen.append(await asyncio.wait_for(reader.read(), 5))  # b"" once the server hangs up
+    writer.close()
+    server.close()
+    return seen
+
+
+def test_an_idle_session_is_closed_after_the_timeout_counted_from_its_last_command():
+    started = time.monotonic()
+    seen = asyncio.run(idle_session(0.8, [0.4, 0.4, 0.4]))
+    assert seen[0].startswith(b"220") and seen[1:4] == [b"250 OK\r\n"] * 3
+    assert seen[4] == b""
+    assert 2.0 < time.monotonic() - started < 5
