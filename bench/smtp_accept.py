@@ -1,6 +1,7 @@
 """Listener-only benchmark: SMTP accept rate and the listener's CPU per message.
 
-    .venv/bin/python bench/smtp_accept.py [-n 4000] [-c 20] [--listeners 1] [--attach PID ...]
+    .venv/bin/python bench/smtp_accept.py [-n 4000] [-c 20] [--rate R] [--listeners 1]
+                                          [--attach PID ...]
 
 Starts ``--listeners`` copies of ``python -m workers.smtp`` (one port, ``SO_REUSEPORT``)
 on ``DATABASE_URL`` / ``REDIS_URL``, with no pipeline workers: the first-stage jobs go to
@@ -10,6 +11,9 @@ connections from a few client processes, and prints the accept rate (250 replies
 second) and the CPU the listener processes spent per message (user + system, from
 ``/proc``; every thread counted). The organization (with its messages) and the Redis
 namespace are deleted afterwards.
+
+``--rate R`` offers R messages/s instead of as many as the listener takes: its cost at
+the load it sees while the workers run (batching helps less there).
 
 ``--attach PID ...`` measures already running listener processes on
 ``INTAKE_SMTP_LISTEN`` instead; their jobs then go wherever those processes enqueue.
@@ -30,6 +34,7 @@ import smtplib
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
@@ -97,14 +102,28 @@ async def command(reader, writer, line: bytes) -> int:
     return await reply(reader)
 
 
-async def send_over(host: str, port: int, to: str, payloads: list[bytes]) -> int:
-    """Send ``payloads`` one after another over one connection; return how many got 250."""
-    reader, writer = await asyncio.open_connection(host, port)
+@dataclass(frozen=True)
+class Load:
+    """What the client processes send, where, and how fast (``rate``: messages/s, or all at
+    once when None)."""
+
+    host: str
+    port: int
+    to: str
+    run: str
+    rate: float | None
+
+
+async def send_over(load: Load, messages: list[tuple[int, bytes]], start: float) -> int:
+    """Send ``messages`` one after another over one connection; return how many got 250."""
+    reader, writer = await asyncio.open_connection(load.host, load.port)
     await reply(reader)
     await command(reader, writer, b"EHLO bench.example\r\n")
     accepted = 0
-    rcpt = f"RCPT TO:<{to}>\r\n".encode()
-    for index, payload in enumerate(payloads):
+    rcpt = f"RCPT TO:<{load.to}>\r\n".encode()
+    for index, payload in messages:
+        if load.rate:
+            await asyncio.sleep(start + index / load.rate - time.time())
         if await command(reader, writer, f"MAIL FROM:<c{index}@bench.example>\r\n".encode()) != 250:
             continue
         if await command(reader, writer, rcpt) != 250:
@@ -118,20 +137,21 @@ async def send_over(host: str, port: int, to: str, payloads: list[bytes]) -> int
     return accepted
 
 
-async def send_batch(host: str, port: int, to: str, batches: list[list[bytes]]) -> int:
-    counts = await asyncio.gather(*(send_over(host, port, to, batch) for batch in batches))
+async def send_batches(load: Load, batches: list[list[tuple[int, bytes]]]) -> int:
+    start = time.time()
+    counts = await asyncio.gather(*(send_over(load, batch, start) for batch in batches))
     return sum(counts)
 
 
-def client(host, port, to, run, indexes, connections, barrier, results) -> None:
+def client(load: Load, indexes: range, connections: int, barrier, results) -> None:
     """One client process: build its messages, wait for the start signal, send them all."""
-    payloads = [wire_message(i, run, to) for i in indexes]
-    batches = [payloads[k::connections] for k in range(connections)]
+    messages = [(i, wire_message(i, load.run, load.to)) for i in indexes]
+    batches = [messages[k::connections] for k in range(connections)]
     barrier.wait()
-    results.put(asyncio.run(send_batch(host, port, to, batches)))
+    results.put(asyncio.run(send_batches(load, batches)))
 
 
-def send_all(host: str, port: int, to: str, run: str, n: int, connections: int, pids: list[int]):
+def send_all(load: Load, n: int, connections: int, pids: list[int]):
     """Send ``n`` messages; return (accepted, seconds, listener CPU s, client CPU s, PostgreSQL
     CPU s)."""
     processes = min(CLIENT_PROCESSES, connections)
@@ -141,10 +161,7 @@ def send_all(host: str, port: int, to: str, run: str, n: int, connections: int, 
         multiprocessing.Process(
             target=client,
             args=(
-                host,
-                port,
-                to,
-                run,
+                load,
                 range(p, n, processes),
                 len(range(p, connections, processes)),
                 barrier,
@@ -238,6 +255,7 @@ def main() -> None:
     parser.add_argument("-c", type=int, default=20, help="concurrent SMTP connections")
     parser.add_argument("--listeners", type=int, default=1, help="listener processes to start")
     parser.add_argument("--attach", type=int, nargs="+", metavar="PID", help="running listeners")
+    parser.add_argument("--rate", type=float, help="offered load in messages/s (default: max)")
     parser.add_argument("--warmup", type=int, default=400, help="messages sent before measuring")
     args = parser.parse_args()
 
@@ -259,10 +277,9 @@ def main() -> None:
         listeners = start_listeners(args.listeners, env, host, port)
         pids = [listener.pid for listener in listeners]
     try:
-        send_all(host, port, address, f"{run}w", args.warmup, args.c, pids)
-        accepted, seconds, listener_cpu, client_cpu, db_cpu = send_all(
-            host, port, address, run, args.n, args.c, pids
-        )
+        send_all(Load(host, port, address, f"{run}w", None), args.warmup, args.c, pids)
+        load = Load(host, port, address, run, args.rate)
+        accepted, seconds, listener_cpu, client_cpu, db_cpu = send_all(load, args.n, args.c, pids)
     finally:
         for listener in listeners:
             listener.terminate()

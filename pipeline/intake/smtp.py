@@ -48,9 +48,10 @@ DATABASE_DOWN = (psycopg.OperationalError, PoolTimeout)
 CONNECTION_TIMEOUT = 5.0
 STORE_CONNECTIONS = 8  # sessions wait on commits together (PostgreSQL flushes them at once)
 LOOKUP_THREADS = 4  # recipient lookups: a cache miss, at most once a minute per address
-HANDOFF_WINDOW = 0.005  # seconds the enqueue waits to gather the messages of other sessions
+HANDOFF_WINDOW = 0.05  # seconds between enqueues under load (see Handoff)
 
 Statement = tuple[str, dict]
+Cursor = psycopg.AsyncCursor[dict]
 
 
 class _Recorder:
@@ -99,7 +100,7 @@ class AsyncStore:
 
     def __init__(self, conninfo: str, size: int = STORE_CONNECTIONS) -> None:
         self.conninfo = conninfo
-        self.idle: list[psycopg.AsyncConnection] = []
+        self.idle: list[Cursor] = []  # one cursor per connection, kept: creating one costs
         self.free = asyncio.Semaphore(size)
 
     async def run(self, statements: list[Statement]) -> list[int]:
@@ -130,44 +131,45 @@ class AsyncStore:
         except TimeoutError:
             raise PoolTimeout("no database connection free in time") from None
 
-    async def _connect(self) -> psycopg.AsyncConnection:
-        return await psycopg.AsyncConnection.connect(
+    async def _connect(self) -> Cursor:
+        conn = await psycopg.AsyncConnection.connect(
             self.conninfo,
             autocommit=True,
             row_factory=dict_row,
             connect_timeout=int(CONNECTION_TIMEOUT),
         )
+        return conn.cursor()
 
-    async def _run_on(
-        self, conn: psycopg.AsyncConnection, statements: list[Statement]
-    ) -> list[int]:
+    async def _run_on(self, cursor: Cursor, statements: list[Statement]) -> list[int]:
         try:
             if len(statements) == 1:  # accept_raw's statement is atomic by itself
-                return [await _returned_id(conn, statements[0])]
-            async with conn.transaction():
-                return [await _returned_id(conn, statement) for statement in statements]
+                return [await _returned_id(cursor, statements[0])]
+            async with cursor.connection.transaction():
+                return [await _returned_id(cursor, statement) for statement in statements]
         finally:
-            self._put_back(conn)
+            self._put_back(cursor)
 
-    def _put_back(self, conn: psycopg.AsyncConnection) -> None:
+    def _put_back(self, cursor: Cursor) -> None:
+        conn = cursor.connection
         if conn.pgconn.transaction_status == TransactionStatus.IDLE:
-            self.idle.append(conn)
+            self.idle.append(cursor)
             return
         if conn.broken:
             self.close()
-        _discard(conn)
+        _discard(cursor)
 
 
-async def _returned_id(conn: psycopg.AsyncConnection, statement: Statement) -> int:
-    cursor = await conn.execute(*statement)
+async def _returned_id(cursor: Cursor, statement: Statement) -> int:
+    await cursor.execute(*statement)
     row = await cursor.fetchone()
     assert row is not None
     return int(row["id"])
 
 
-def _discard(conn: psycopg.AsyncConnection) -> None:
-    """Close ``conn`` without awaiting: ``AsyncConnection.close`` but for its bookkeeping."""
-    conn.pgconn.finish()
+def _discard(cursor: Cursor) -> None:
+    """Close the connection without awaiting: ``AsyncConnection.close`` but for its
+    bookkeeping."""
+    cursor.connection.pgconn.finish()
 
 
 def retry_once(operation: Callable[[], T]) -> T:
@@ -230,12 +232,13 @@ def trace_header(session: Session, hostname: str) -> bytes:
 
 
 class Handoff:
-    """Calls ``on_accepted`` from one thread of its own, with the ids of every message
-    committed since its previous call.
+    """Calls ``on_accepted`` from a thread of its own with the ids of committed messages,
+    those of many sessions in one call under load.
 
-    The reply does not wait for the enqueue (a failed one is left to the sweeper anyway),
-    and waiting ``HANDOFF_WINDOW`` after the first message lets one call carry those of
-    other sessions too: one enqueue round trip (and thread wake-up) for all of them.
+    The reply does not wait for the enqueue (a failed one is left to the sweeper anyway).
+    Waking a thread costs about as much as enqueueing a message, so after a first message
+    (handed over at once) the thread hands over what came in every ``HANDOFF_WINDOW``,
+    without being woken per message, until a window passes without any.
     """
 
     def __init__(self, on_accepted: Callable[[list[int]], None]) -> None:
@@ -253,28 +256,29 @@ class Handoff:
         self.thread.join()
 
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            ids: list[int] = []
-            batch = self.pending.get()
-            time.sleep(HANDOFF_WINDOW)
-            while True:
-                if batch is None:
-                    stopping = True
-                else:
-                    ids.extend(batch)
-                try:
-                    batch = self.pending.get_nowait()
-                except queue.Empty:
-                    break
-            if ids:
-                self._hand_over(ids)
+        while True:
+            batches = [self.pending.get()]  # idle until a message comes
+            while batches:
+                if not self._hand_over(batches):
+                    return
+                time.sleep(HANDOFF_WINDOW)
+                batches = self._drain()
 
-    def _hand_over(self, ids: list[int]) -> None:
-        try:
-            self.on_accepted(ids)
-        except Exception:
-            log.exception("enqueue failed after commit for message ids %s", ids)
+    def _drain(self) -> list[list[int] | None]:
+        batches = []
+        while not self.pending.empty():
+            batches.append(self.pending.get_nowait())
+        return batches
+
+    def _hand_over(self, batches: list[list[int] | None]) -> bool:
+        """Hand over the ids in ``batches``; whether to go on (no stop among them)."""
+        ids = [i for batch in batches if batch is not None for i in batch]
+        if ids:
+            try:
+                self.on_accepted(ids)
+            except Exception:
+                log.exception("enqueue failed after commit for message ids %s", ids)
+        return None not in batches
 
 
 class IntakeHandler:
