@@ -31,6 +31,10 @@ class IntakeController(Controller):
         )
         self.settings = settings
 
+    def stop(self, no_assert: bool = False) -> None:
+        super().stop(no_assert)
+        self.handler.close()
+
     def factory(self) -> IntakeSMTP:
         return IntakeSMTP(
             self.handler,
@@ -55,11 +59,14 @@ def make_controller(settings: Settings, pool: ConnectionPool, on_accepted) -> In
 
 
 def enqueue_first_stage(ids: list[int]) -> None:
+    """Enqueue the first stage of messages ``ids``, in one Redis round trip."""
     from pipeline.intake import FIRST_STAGE
+    from workers.broker import broker
     from workers.stages import enqueue
 
-    for message_id in ids:
-        enqueue(FIRST_STAGE, message_id)
+    with broker.pipelined():
+        for message_id in ids:
+            enqueue(FIRST_STAGE, message_id)
 
 
 def main() -> None:

@@ -159,3 +159,35 @@ def test_database_lost_between_rcpt_and_data_gets_451(cut_off, mailbox, conn):
         code, reply = client.data(MAIL)
     assert (code, reply[:5]) == (451, b"4.3.0")
     assert conn.execute("SELECT count(*) AS n FROM messages").fetchone()["n"] == 0
+
+
+def test_after_the_database_drops_every_connection_the_next_message_is_stored(
+    cut_off, mailbox, conn
+):
+    controller, proxy = cut_off
+    with _client(controller) as client:
+        assert client.sendmail("a@example.org", ["support@example.com"], MAIL) == {}
+    proxy.cut()  # as a database restart would: the listener's idle connections are dead
+    proxy.restore()
+    with _client(controller) as client:
+        assert client.sendmail("a@example.org", ["support@example.com"], MAIL) == {}
+    assert conn.execute("SELECT count(*) AS n FROM messages").fetchone()["n"] == 2
+
+
+def test_a_sender_hanging_up_mid_store_does_not_stop_the_store_or_enqueue(
+    smtp_server, broker, mailbox, conn
+):
+    from pipeline.intake import FIRST_STAGE
+    from pipeline.stages import queue_of
+    from tests.helpers import wait_for
+
+    client = _client(smtp_server)
+    client.ehlo()
+    client.mail("a@example.org")
+    client.rcpt("support@example.com")
+    client.send(b"DATA\r\n")
+    assert client.getreply()[0] == 354
+    client.send(MAIL + b".\r\n")
+    client.close()  # before the reply
+    assert wait_for(lambda: conn.execute("SELECT id FROM messages").fetchone())
+    assert wait_for(lambda: broker.do_qsize(queue_of(FIRST_STAGE)) == 1)
