@@ -207,10 +207,15 @@ def start_listeners(count: int, env: dict[str, str], host: str, port: int) -> li
 
 
 def drop_messages(database_url: str, org_id) -> None:
-    """Delete the organization and its messages, never processed, so nothing references them:
-    skipping the foreign-key triggers (one scan of ``messages`` per row) makes it instant."""
+    """Delete the organization, its messages and their blobs. The messages were never
+    processed, so nothing references them: skipping the foreign-key triggers (one scan of
+    ``messages`` per row) makes it instant."""
     with connect(database_url) as conn:
         conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute(
+            "DELETE FROM blobs WHERE sha256 IN (SELECT raw_sha256 FROM messages WHERE org_id = %s)",
+            (org_id,),
+        )
         conn.execute("DELETE FROM messages WHERE org_id = %s", (org_id,))
         conn.execute("SET LOCAL session_replication_role = origin")
         conn.execute("DELETE FROM organizations WHERE id = %s", (org_id,))

@@ -54,11 +54,14 @@ class _DispatchScript:
         pipe = self.script.registered_client.pipeline(transaction=False)
         for keys, args in calls:
             pipe.evalsha(self.script.sha, len(keys), *keys, *args)
+        failed = None
         for (keys, args), result in zip(calls, pipe.execute(raise_on_error=False), strict=True):
             if isinstance(result, NoScriptError):
                 self.script(keys=keys, args=args)
             elif isinstance(result, Exception):
-                raise result
+                failed = failed or result
+        if failed is not None:
+            raise failed
 
 
 class IntakeBroker(RedisBroker):
@@ -66,8 +69,8 @@ class IntakeBroker(RedisBroker):
 
     def __init__(self, **parameters) -> None:
         super().__init__(**parameters)
-        self.dispatch = _DispatchScript(self.scripts["dispatch"])
-        self.scripts["dispatch"] = self.dispatch
+        self.dispatch_script = _DispatchScript(self.scripts["dispatch"])
+        self.scripts["dispatch"] = self.dispatch_script
 
     def pipelined(self) -> AbstractContextManager[None]:
         """Messages this thread enqueues inside the block reach Redis together at its end.
@@ -76,7 +79,7 @@ class IntakeBroker(RedisBroker):
         of many sessions at once). Nothing is sent if the block raises; an error sending
         raises here. ``after_enqueue`` hooks run before the messages are sent.
         """
-        return self.dispatch.holding()
+        return self.dispatch_script.holding()
 
 
 def make_broker(settings: Settings) -> IntakeBroker:

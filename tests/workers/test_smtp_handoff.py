@@ -34,7 +34,7 @@ def test_nothing_is_sent_when_the_block_raises(broker):
 
 
 def test_a_script_redis_has_lost_is_loaded_again(broker):
-    script = broker.dispatch.script
+    script = broker.dispatch_script.script
     sha = script.sha
     script.sha = "0" * 40  # as if Redis had restarted without it
     try:
