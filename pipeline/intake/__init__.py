@@ -8,12 +8,56 @@ sweeper covers a crash in between.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipeline import blobs
 from pipeline.db import Connection
 from pipeline.records import Envelope, Mailbox
 from pipeline.stages import ORDER
 
 FIRST_STAGE = ORDER[0]
+
+
+ACCEPT_SQL = """
+WITH blob AS (
+    INSERT INTO blobs (sha256, size, data) VALUES (%(sha)s, %(size)s, %(raw)s)
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO messages (org_id, mailbox_id, channel, folder, imap_uid, provider_message_id,
+                      raw_sha256, raw_size, envelope_from, envelope_to, state, stage)
+VALUES (%(org)s, %(mailbox)s, %(channel)s, %(folder)s, %(uid)s, %(pid)s, %(sha)s,
+        %(size)s, %(from)s, %(to)s, 'received', %(stage)s)
+RETURNING id
+"""
+
+
+def accept_statement(
+    raw: bytes,
+    envelope: Envelope,
+    channel: str,
+    mailbox: Mailbox,
+    *,
+    folder: str | None = None,
+    imap_uid: int | None = None,
+    provider_message_id: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The one statement that stores ``raw`` (blob and row) and returns the message id,
+    with its parameters: for a caller that runs it on a connection of its own kind (the
+    SMTP listener's asyncio connections)."""
+    return ACCEPT_SQL, {
+        "sha": blobs.sha256_hex(raw),
+        "size": len(raw),
+        "raw": raw,
+        "org": mailbox.org_id,
+        "mailbox": mailbox.id,
+        "channel": channel,
+        "folder": folder,
+        "uid": imap_uid,
+        "pid": provider_message_id,
+        "from": envelope.mail_from,
+        "to": list(envelope.rcpt_tos),
+        "stage": FIRST_STAGE,
+    }
 
 
 def accept_raw(
@@ -33,32 +77,15 @@ def accept_raw(
     connection (the SMTP listener's: one round trip per message) and joins the caller's
     transaction otherwise.
     """
-    row = conn.execute(
-        """
-        WITH blob AS (
-            INSERT INTO blobs (sha256, size, data) VALUES (%(sha)s, %(size)s, %(raw)s)
-            ON CONFLICT DO NOTHING
-        )
-        INSERT INTO messages (org_id, mailbox_id, channel, folder, imap_uid, provider_message_id,
-                              raw_sha256, raw_size, envelope_from, envelope_to, state, stage)
-        VALUES (%(org)s, %(mailbox)s, %(channel)s, %(folder)s, %(uid)s, %(pid)s, %(sha)s,
-                %(size)s, %(from)s, %(to)s, 'received', %(stage)s)
-        RETURNING id
-        """,
-        {
-            "sha": blobs.sha256_hex(raw),
-            "size": len(raw),
-            "raw": raw,
-            "org": mailbox.org_id,
-            "mailbox": mailbox.id,
-            "channel": channel,
-            "folder": folder,
-            "uid": imap_uid,
-            "pid": provider_message_id,
-            "from": envelope.mail_from,
-            "to": list(envelope.rcpt_tos),
-            "stage": FIRST_STAGE,
-        },
-    ).fetchone()
+    query, params = accept_statement(
+        raw,
+        envelope,
+        channel,
+        mailbox,
+        folder=folder,
+        imap_uid=imap_uid,
+        provider_message_id=provider_message_id,
+    )
+    row = conn.execute(query, params).fetchone()
     assert row is not None
     return int(row["id"])

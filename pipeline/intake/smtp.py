@@ -30,7 +30,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from pipeline.intake import accept_raw
+from pipeline import intake
 from pipeline.records import Envelope, Mailbox
 from pipeline.store import mailboxes
 
@@ -54,29 +54,9 @@ Statement = tuple[str, dict]
 Cursor = psycopg.AsyncCursor[dict]
 
 
-class _Recorder:
-    """Stands in for the connection ``accept_raw`` writes to and keeps its one statement,
-    for the listener to run on an asyncio connection: the one door, without a thread hop."""
-
-    def __init__(self) -> None:
-        self.statement: Statement | None = None
-
-    def execute(self, query: str, params: dict) -> _Recorder:
-        if self.statement is not None:
-            raise RuntimeError("accept_raw runs several statements: the SMTP store must follow")
-        self.statement = (query, params)
-        return self
-
-    def fetchone(self) -> dict:
-        return {"id": 0}  # the real id comes from running the statement
-
-
 def accept_statement(raw: bytes, envelope: Envelope, mailbox: Mailbox) -> Statement:
-    """The statement ``accept_raw`` runs to store ``raw`` for ``mailbox``."""
-    recorder = _Recorder()
-    accept_raw(recorder, raw, envelope, "smtp", mailbox)  # type: ignore[arg-type]
-    assert recorder.statement is not None
-    return recorder.statement
+    """The one-door statement (``pipeline.intake.accept_statement``) for an SMTP message."""
+    return intake.accept_statement(raw, envelope, "smtp", mailbox)
 
 
 def store_statements(raw: bytes, envelope: Envelope, targets: list[Mailbox]) -> list[Statement]:
