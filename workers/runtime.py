@@ -10,8 +10,6 @@ from config import Settings, load_settings
 from pipeline.db import make_pool
 from pipeline.stages import StageContext
 
-SMTP_MIN_POOL = 8  # one per store thread of the listener
-
 
 @cache
 def settings() -> Settings:
@@ -27,11 +25,10 @@ def pool() -> ConnectionPool:
 
 @cache
 def smtp_pool() -> ConnectionPool:
-    """Autocommit connections for the listener's single-statement stores (see smtp.py)."""
+    """Autocommit connections for the listener's recipient lookups (cache misses only; it
+    stores on asyncio connections of its own, see ``pipeline.intake.smtp.AsyncStore``)."""
     current = settings()
-    return make_pool(
-        current.database_url, max_size=current.db_pool_size, autocommit=True, check=False
-    )
+    return make_pool(current.database_url, max_size=4, autocommit=True, check=False)
 
 
 @cache
