@@ -13,32 +13,37 @@ from psycopg.types.json import Jsonb
 from pipeline.db import Connection
 from pipeline.records import Message, columns
 
+PENDING_STATES = frozenset({"received", "processing"})
+_NAMES = [f.name for f in fields(Message)]
+CLAIM_SQL = f"SELECT {columns(Message)} FROM messages WHERE id = %s FOR UPDATE SKIP LOCKED"
+CLAIM_WITH_RAW_SQL = f"""
+    SELECT {", ".join(f'm."{name}"' for name in _NAMES)}, b.data AS raw
+    FROM messages m JOIN blobs b ON b.sha256 = m.raw_sha256
+    WHERE m.id = %s FOR UPDATE OF m SKIP LOCKED"""
+
 
 def claim(conn: Connection, message_id: int, stage: str) -> Message | None:
     """Lock the message if ``stage`` is its pending stage; ``None`` if another worker has it
     or the stage already ran. Must be called inside a transaction."""
     with conn.cursor(row_factory=class_row(Message)) as cur:
-        return cur.execute(
-            f"""SELECT {columns(Message)} FROM messages
-                WHERE id = %s AND stage = %s AND state IN ('received', 'processing')
-                FOR UPDATE SKIP LOCKED""",
-            (message_id, stage),
-        ).fetchone()
+        msg = cur.execute(CLAIM_SQL, (message_id,)).fetchone()
+    return msg if msg is not None and _pending_at(msg, stage) else None
 
 
 def claim_with_raw(conn: Connection, message_id: int, stage: str) -> tuple[Message, bytes] | None:
     """``claim``, and the raw bytes in the same round trip (for a stage that reads them)."""
-    names = [f.name for f in fields(Message)]
-    row = conn.execute(
-        f"""SELECT {", ".join(f'm."{name}"' for name in names)}, b.data AS raw
-            FROM messages m JOIN blobs b ON b.sha256 = m.raw_sha256
-            WHERE m.id = %s AND m.stage = %s AND m.state IN ('received', 'processing')
-            FOR UPDATE OF m SKIP LOCKED""",
-        (message_id, stage),
-    ).fetchone()
+    row = conn.execute(CLAIM_WITH_RAW_SQL, (message_id,)).fetchone()
     if row is None:
         return None
-    return Message(**{name: row[name] for name in names}), bytes(row["raw"])
+    msg = Message(**{name: row[name] for name in _NAMES})
+    return (msg, bytes(row["raw"])) if _pending_at(msg, stage) else None
+
+
+def _pending_at(msg: Message, stage: str) -> bool:
+    """Whether ``stage`` is the message's pending stage. Checked here, not in the claim's
+    WHERE: a ``stage = …`` condition lets the planner pick the partial ``messages_pending``
+    index, and once statistics say it is small, every claim during a burst scans it."""
+    return msg.stage == stage and msg.state in PENDING_STATES
 
 
 def get(conn: Connection, org_id: UUID, message_id: int) -> Message | None:
