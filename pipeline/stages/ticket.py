@@ -26,12 +26,13 @@ from typing import Any
 
 from pipeline import events
 from pipeline.db import Connection
+from pipeline.errors import PermanentError
 from pipeline.outbound.auto_reply import plan_auto_reply
 from pipeline.records import Message
 from pipeline.stages import Continue, Job, Outcome, StageContext, Stop
 from pipeline.stages.match_thread import thread_ids
 from pipeline.stages.notify import email_data
-from pipeline.store import attachments, contacts, messages, policies, tickets, webhooks
+from pipeline.store import messages, policies, ticket_mail, tickets, webhooks
 
 QUEUE = "pipeline"
 CLOSED = "closed"
@@ -147,21 +148,17 @@ def opened(
 
     The message's new ``ticket_id`` is returned in ``changes`` for the stage run to write;
     ``wanted`` (the event types someone subscribed to) saves a query when known."""
-    contact_id = _contact(conn, msg)
-    ticket_id, created = tickets.open_once(
+    placed = ticket_mail.open_from(
         conn,
-        msg.org_id,
+        msg,
         subject=clean_subject(msg.subject),
-        contact_id=contact_id,
-        mailbox_id=msg.mailbox_id,
-        source_message_id=msg.id,
+        sender=sender_of(msg),
+        labels=labels_of(msg),
         customer_id=customer_id,
     )
-    if created:
-        tickets.track(conn, msg.org_id, ticket_id, "created", message_id=msg.id)
+    ticket_id = placed.ticket_id
     if linked_ticket_id is not None:
         tickets.link(conn, msg.org_id, ticket_id, linked_ticket_id)
-    _link(conn, msg, ticket_id, contact_id)
     key = f"ticket.created:{ticket_id}"
     jobs = _raise(conn, msg, ticket_id, "ticket.created", key, wanted)
     result = {"action": "created", "ticket_id": ticket_id, **(evidence or {})}
@@ -180,10 +177,11 @@ def replied(
 ) -> Continue:
     """Put ``msg`` on ticket ``ticket_id`` as the customer's reply (counted once); the
     message's ``ticket_id`` is returned in ``changes``, as with ``opened``."""
-    contact_id = _contact(conn, msg)
-    if _link(conn, msg, ticket_id, contact_id):
-        tickets.record_reply(conn, ticket_id)
-        tickets.track(conn, msg.org_id, ticket_id, "replied", message_id=msg.id)
+    placed = ticket_mail.reply_to(
+        conn, msg, ticket_id, sender=sender_of(msg), labels=labels_of(msg)
+    )
+    if placed is None:
+        raise PermanentError(f"ticket {ticket_id} not found in the organization")
     jobs = _raise(conn, msg, ticket_id, "ticket.replied", f"ticket.replied:{msg.id}", wanted)
     evidence = {"action": "replied", "ticket_id": ticket_id, **evidence}
     return Continue(evidence, jobs, changes={"ticket_id": ticket_id})
@@ -200,32 +198,9 @@ def labels_of(msg: Message) -> list[str]:
     return list((msg.analysis.get("categorize") or {}).get("labels") or [])
 
 
-def _contact(conn: Connection, msg: Message) -> int | None:
-    sender = msg.from_address or msg.reply_to or msg.envelope_from
-    if not sender:
-        return None
-    return contacts.find_or_create(conn, msg.org_id, sender, msg.from_name)
-
-
-def _link(conn: Connection, msg: Message, ticket_id: int, contact_id: int | None) -> bool:
-    """Put the mail on the ticket with its labels; ``False`` if it was already there."""
-    ticket_message_id = tickets.add_message(
-        conn,
-        msg.org_id,
-        ticket_id,
-        contact_id=contact_id,
-        from_address=msg.from_address,
-        from_name=msg.from_name,
-        body_text=msg.new_text or msg.body_text or "",
-        body_html=msg.body_html,
-        message_id=msg.id,
-    )
-    tickets.add_labels(conn, ticket_id, labels_of(msg))
-    if ticket_message_id is None:
-        return False
-    if msg.attachment_count:
-        attachments.move_to_ticket(conn, msg.id, ticket_id, ticket_message_id)
-    return True
+def sender_of(msg: Message) -> str | None:
+    """The address the mail's contact is found or created by."""
+    return msg.from_address or msg.reply_to or msg.envelope_from or None
 
 
 def _raise(

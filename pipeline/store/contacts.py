@@ -7,33 +7,36 @@ from uuid import UUID
 
 from pipeline.db import Connection
 
+CONTACT_CTES = """
+    found_contact AS (SELECT id, name FROM contacts
+                      WHERE org_id = %(org)s AND lower(email) = %(email)s),
+    named_contact AS (UPDATE contacts SET name = %(name)s
+                      WHERE id = (SELECT id FROM found_contact WHERE name IS NULL)
+                        AND %(name)s::text IS NOT NULL),
+    added_contact AS (INSERT INTO contacts (org_id, email, name)
+                      SELECT %(org)s, %(email)s, %(name)s
+                      WHERE %(email)s::text IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM found_contact)
+                      ON CONFLICT (org_id, lower(email)) DO UPDATE
+                          SET name = COALESCE(contacts.name, EXCLUDED.name)
+                      RETURNING id),
+    contact AS (SELECT id FROM found_contact UNION ALL SELECT id FROM added_contact)"""
+
+
+def contact_params(org_id: UUID, email: str | None, name: str | None) -> dict[str, Any]:
+    """The parameters of ``CONTACT_CTES``: no contact (an empty ``contact``) without email."""
+    return {"org": org_id, "email": email.strip().lower() if email else None, "name": name or None}
+
 
 def find_or_create(conn: Connection, org_id: UUID, email: str, name: str | None = None) -> int:
     """The id of the contact for ``email`` in ``org_id``, created if needed (race-safe).
 
     A known contact is only read (its name filled in if it had none): most mail comes
-    from known senders, and an upsert would rewrite their row every time."""
-    params = {"org": org_id, "email": email.strip().lower(), "name": name or None}
+    from known senders, and an upsert would rewrite their row every time. A contact a
+    concurrent transaction added after this statement began is found by the upsert."""
     row = conn.execute(
-        """WITH found AS (SELECT id, name FROM contacts
-                          WHERE org_id = %(org)s AND lower(email) = %(email)s),
-           named AS (UPDATE contacts SET name = %(name)s
-                     WHERE id = (SELECT id FROM found WHERE name IS NULL)
-                       AND %(name)s::text IS NOT NULL),
-           added AS (INSERT INTO contacts (org_id, email, name)
-                     SELECT %(org)s, %(email)s, %(name)s WHERE NOT EXISTS (SELECT 1 FROM found)
-                     ON CONFLICT (org_id, lower(email)) DO NOTHING RETURNING id)
-           SELECT id FROM found UNION ALL SELECT id FROM added""",
-        params,
+        f"WITH {CONTACT_CTES} SELECT id FROM contact", contact_params(org_id, email, name)
     ).fetchone()
-    if row is None:  # added by a concurrent transaction after this statement began
-        row = conn.execute(
-            """INSERT INTO contacts (org_id, email, name) VALUES (%(org)s, %(email)s, %(name)s)
-               ON CONFLICT (org_id, lower(email)) DO UPDATE
-                   SET name = COALESCE(contacts.name, EXCLUDED.name)
-               RETURNING id""",
-            params,
-        ).fetchone()
     assert row is not None
     return int(row["id"])
 

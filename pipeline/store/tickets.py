@@ -52,54 +52,6 @@ def create(
     return int(row["id"]) if row else None
 
 
-def open_once(
-    conn: Connection,
-    org_id: UUID,
-    *,
-    subject: str,
-    contact_id: int | None,
-    mailbox_id: int | None,
-    source_message_id: int,
-    customer_id: int | None = None,
-) -> tuple[int, bool]:
-    """The ticket opened from message ``source_message_id``, opened now if there is none
-    (one round trip, and no ticket number spent when it exists); and whether it was."""
-    row = conn.execute(
-        """WITH found AS (SELECT id FROM tickets WHERE source_message_id = %(source)s),
-           opened AS (
-               INSERT INTO tickets (org_id, number, mailbox_id, subject, contact_id,
-                                    source_message_id, status, customer_id)
-               SELECT %(org)s, nextval(%(sequence)s::regclass), %(mailbox)s, %(subject)s,
-                      %(contact)s, %(source)s, 'new', %(customer)s
-               WHERE NOT EXISTS (SELECT 1 FROM found)
-               ON CONFLICT (source_message_id) DO NOTHING RETURNING id)
-           SELECT id, true AS created FROM opened
-           UNION ALL SELECT id, false FROM found""",
-        {
-            "org": org_id,
-            "sequence": number_sequence(org_id),
-            "mailbox": mailbox_id,
-            "subject": subject,
-            "contact": contact_id,
-            "source": source_message_id,
-            "customer": customer_id,
-        },
-    ).fetchone()
-    if row is None:  # a concurrent run opened it after this statement's snapshot was taken
-        existing = id_for_source(conn, source_message_id)
-        assert existing is not None
-        return existing, False
-    return int(row["id"]), bool(row["created"])
-
-
-def id_for_source(conn: Connection, source_message_id: int) -> int | None:
-    """The ticket opened from message ``source_message_id``, if any."""
-    row = conn.execute(
-        "SELECT id FROM tickets WHERE source_message_id = %s", (source_message_id,)
-    ).fetchone()
-    return int(row["id"]) if row else None
-
-
 def get(conn: Connection, org_id: UUID, ticket_id: int) -> dict[str, Any] | None:
     return conn.execute(
         "SELECT * FROM tickets WHERE org_id = %s AND id = %s", (org_id, ticket_id)
@@ -138,31 +90,6 @@ def add_message(
         ),
     ).fetchone()
     return int(row["id"]) if row else None
-
-
-def record_reply(conn: Connection, ticket_id: int) -> None:
-    """A customer answered: count the exchange, cancel pending closure, status back to reply
-    (which also reopens a solved or closed ticket)."""
-    conn.execute(
-        """UPDATE tickets SET exchange_count = exchange_count + 1, pending_closure_at = NULL,
-                  status = 'reply', closed_at = NULL, latest_updated_at = now()
-           WHERE id = %s""",
-        (ticket_id,),
-    )
-
-
-def add_labels(conn: Connection, ticket_id: int, labels: list[str]) -> None:
-    """Append the ``labels`` the ticket lacks, in order (no write when it has them all)."""
-    wanted = list(dict.fromkeys(labels))
-    if not wanted:
-        return
-    conn.execute(
-        """UPDATE tickets SET labels = labels || ARRAY(
-                  SELECT l FROM unnest(%(new)s::text[]) WITH ORDINALITY AS n(l, i)
-                  WHERE l <> ALL(labels) ORDER BY i)
-           WHERE id = %(id)s AND NOT labels @> %(new)s::text[]""",
-        {"new": wanted, "id": ticket_id},
-    )
 
 
 def link(conn: Connection, org_id: UUID, ticket_id: int, other_id: int) -> None:

@@ -127,6 +127,39 @@ def test_category_labels_are_applied_to_the_ticket_without_repeats(pool, conn, m
     assert ticket_of(conn, first)["labels"] == ["billing", "money"]
 
 
+def test_a_reply_adds_its_new_labels_after_the_tickets_own(pool, conn, mailbox):
+    org = mailbox.org_id
+    _rule(
+        conn,
+        org,
+        _category(conn, org, "billing"),
+        1,
+        "subject",
+        "contains",
+        "invoice",
+        labels=["billing", "money"],
+    )
+    _rule(
+        conn,
+        org,
+        _category(conn, org, "refund"),
+        2,
+        "body",
+        "contains",
+        "refund",
+        labels=["money", "refund"],
+    )
+    first = deliver(pool, mail("Invoice overdue"), mailbox)
+    raw = mail(
+        "Re: Invoice",
+        message_id="<r@x>",
+        headers="In-Reply-To: <first@example.org>",
+        body="I want a refund.",
+    )
+    deliver(pool, raw, mailbox)
+    assert ticket_of(conn, first)["labels"] == ["billing", "money", "refund"]
+
+
 def test_email_categorized_is_raised_once_with_its_delivery_jobs(pool, conn, mailbox):
     org = mailbox.org_id
     _subscribe(conn, org)

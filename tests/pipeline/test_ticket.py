@@ -1,5 +1,8 @@
 """ticket: new mail opens a ticket with its contact; a reply lands on its ticket."""
 
+import threading
+
+from pipeline.store import contacts
 from tests.helpers import accept, mfs, run_pipeline
 
 FIRST = mfs("""
@@ -104,3 +107,23 @@ def test_ticket_stage_runs_twice_changes_nothing(pool, conn, mailbox, settings):
     run_stage(pool, "ticket", message_id, StageContext(settings))
     assert conn.execute("SELECT * FROM tickets").fetchall() == before
     assert conn.execute("SELECT count(*) AS n FROM ticket_messages").fetchone()["n"] == 1
+
+
+def test_a_contact_added_by_a_concurrent_transaction_is_found_not_duplicated(pool, conn, mailbox):
+    org = mailbox.org_id
+    found = {}
+    with pool.connection() as first, first.transaction():
+        mine = contacts.find_or_create(first, org, "Bob@Example.org", "Bob")
+
+        def second() -> None:  # blocks on the unique index until the first commits
+            with pool.connection() as other, other.transaction():
+                found["id"] = contacts.find_or_create(other, org, "bob@example.org", None)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(0.3)
+        assert thread.is_alive()
+    thread.join(5)
+    assert found["id"] == mine
+    rows = conn.execute("SELECT name FROM contacts").fetchall()
+    assert rows == [{"name": "Bob"}]
