@@ -3,7 +3,7 @@ to the same series and any web process can serve them (no per-process registries
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
@@ -16,8 +16,9 @@ def _key(namespace: str, stage: str) -> str:
     return f"{namespace}:metrics:stage_seconds:{stage}"
 
 
-# One call per run of stages whatever their number: KEYS are the stages' hashes, ARGV
-# holds a (bucket, seconds) pair per key, then the counter field ("count" or "errors").
+# One call for any number of stage runs: KEYS are the stages' hashes (a stage may come
+# more than once), ARGV holds a (bucket, seconds) pair per key, then the counter field
+# ("count" or "errors").
 OBSERVE = """
 local counter = ARGV[#ARGV]
 for i, key in ipairs(KEYS) do
@@ -27,18 +28,20 @@ for i, key in ipairs(KEYS) do
 end
 """
 
+Observation = tuple[str, float]
+
 
 def observe_stages(
-    client: redis.Redis, namespace: str, seconds: dict[str, float], ok: bool
+    client: redis.Redis, namespace: str, observed: Iterable[Observation], ok: bool
 ) -> None:
-    """Count one run of each stage in ``seconds`` (stage → duration), in one round trip."""
-    if not seconds:
-        return
-    keys = [_key(namespace, stage) for stage in seconds]
+    """Count runs of stages, each a (stage, duration) pair, in one round trip."""
+    keys: list[str] = []
     args: list[str | float] = []
-    for duration in seconds.values():
+    for stage, duration in observed:
+        keys.append(_key(namespace, stage))
         args += [next((str(b) for b in BUCKETS if duration <= b), "+Inf"), duration]
-    _script(client)(keys=keys, args=[*args, "count" if ok else "errors"])
+    if keys:
+        _script(client)(keys=keys, args=[*args, "count" if ok else "errors"])
 
 
 @cache

@@ -59,14 +59,13 @@ def make_controller(settings: Settings, pool: ConnectionPool, on_accepted) -> In
 
 
 def enqueue_first_stage(ids: list[int]) -> None:
-    """Enqueue the first stage of messages ``ids``, in one Redis round trip."""
+    """Enqueue the first stage of messages ``ids``, in batches, in one Redis round trip."""
     from pipeline.intake import FIRST_STAGE
     from workers.broker import broker
-    from workers.stages import enqueue
+    from workers.stages import enqueue_many
 
     with broker.pipelined():
-        for message_id in ids:
-            enqueue(FIRST_STAGE, message_id)
+        enqueue_many(FIRST_STAGE, ids)
 
 
 def main() -> None:
