@@ -5,6 +5,7 @@ Import this module before any module that declares actors.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -17,6 +18,8 @@ from redis.exceptions import NoScriptError
 
 from config import Settings
 from workers import runtime
+
+log = logging.getLogger(__name__)
 
 MAX_IDLE_POLL_MS = 50
 
@@ -93,9 +96,20 @@ class IntakeBroker(RedisBroker):
         return self.dispatch_script.holding()
 
 
+class WarmUp(dramatiq.Middleware):
+    """Opens the stage connections when a worker process boots (``runtime.warm_up``)."""
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        try:
+            runtime.warm_up()
+        except Exception:  # the pool keeps connecting on its own; jobs wait for it
+            log.warning("stage connections not ready at boot", exc_info=True)
+
+
 def make_broker(settings: Settings) -> IntakeBroker:
     broker = IntakeBroker(url=settings.redis_url, namespace=f"{settings.redis_namespace}:dramatiq")
     broker.add_middleware(CurrentMessage())
+    broker.add_middleware(WarmUp())
     return broker
 
 

@@ -33,9 +33,17 @@ def smtp_pool() -> ConnectionPool:
 
 @cache
 def stage_pool() -> ConnectionPool:
-    """Connections for pipeline stages, whose state can always be recomputed."""
+    """Connections for pipeline stages, whose state can always be recomputed; all of them
+    kept open (``warm_up`` opens them when the worker boots)."""
     current = settings()
-    return make_pool(current.database_url, max_size=current.db_pool_size, derived_state=True)
+    size = current.db_pool_size
+    return make_pool(current.database_url, max_size=size, min_size=size, derived_state=True)
+
+
+def warm_up(timeout: float = 10.0) -> None:
+    """Open the stage connections before the first job: opened on demand, a worker's first
+    messages each waited for a connection and a new server process."""
+    stage_pool().wait(timeout)
 
 
 def stage_context() -> StageContext:

@@ -14,8 +14,11 @@ from psycopg_pool import ConnectionPool
 
 from config import Settings
 from config.logging import setup_logging
+from pipeline.intake import FIRST_STAGE
 from pipeline.intake.smtp import IntakeHandler, IntakeSMTP
 from workers import runtime
+from workers.broker import broker
+from workers.stages import enqueue_many
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +63,6 @@ def make_controller(settings: Settings, pool: ConnectionPool, on_accepted) -> In
 
 def enqueue_first_stage(ids: list[int]) -> None:
     """Enqueue the first stage of messages ``ids``, in batches, in one Redis round trip."""
-    from pipeline.intake import FIRST_STAGE
-    from workers.broker import broker
-    from workers.stages import enqueue_many
-
     with broker.pipelined():
         enqueue_many(FIRST_STAGE, ids)
 
