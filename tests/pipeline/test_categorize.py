@@ -129,26 +129,9 @@ def test_category_labels_are_applied_to_the_ticket_without_repeats(pool, conn, m
 
 def test_a_reply_adds_its_new_labels_after_the_tickets_own(pool, conn, mailbox):
     org = mailbox.org_id
-    _rule(
-        conn,
-        org,
-        _category(conn, org, "billing"),
-        1,
-        "subject",
-        "contains",
-        "invoice",
-        labels=["billing", "money"],
-    )
-    _rule(
-        conn,
-        org,
-        _category(conn, org, "refund"),
-        2,
-        "body",
-        "contains",
-        "refund",
-        labels=["money", "refund"],
-    )
+    billing, refund = _category(conn, org, "billing"), _category(conn, org, "refund")
+    _rule(conn, org, billing, 1, "subject", "contains", "invoice", labels=["billing", "money"])
+    _rule(conn, org, refund, 2, "body", "contains", "refund", labels=["money", "refund"])
     first = deliver(pool, mail("Invoice overdue"), mailbox)
     raw = mail(
         "Re: Invoice",
