@@ -148,7 +148,7 @@ def opened(
 
     The message's new ``ticket_id`` is returned in ``changes`` for the stage run to write;
     ``wanted`` (the event types someone subscribed to) saves a query when known."""
-    placed = ticket_mail.open_from(
+    ticket_id = ticket_mail.open_from(
         conn,
         msg,
         subject=clean_subject(msg.subject),
@@ -156,7 +156,6 @@ def opened(
         labels=labels_of(msg),
         customer_id=customer_id,
     )
-    ticket_id = placed.ticket_id
     if linked_ticket_id is not None:
         tickets.link(conn, msg.org_id, ticket_id, linked_ticket_id)
     key = f"ticket.created:{ticket_id}"
@@ -177,10 +176,7 @@ def replied(
 ) -> Continue:
     """Put ``msg`` on ticket ``ticket_id`` as the customer's reply (counted once); the
     message's ``ticket_id`` is returned in ``changes``, as with ``opened``."""
-    placed = ticket_mail.reply_to(
-        conn, msg, ticket_id, sender=sender_of(msg), labels=labels_of(msg)
-    )
-    if placed is None:
+    if not ticket_mail.reply_to(conn, msg, ticket_id, sender=sender_of(msg), labels=labels_of(msg)):
         raise PermanentError(f"ticket {ticket_id} not found in the organization")
     jobs = _raise(conn, msg, ticket_id, "ticket.replied", f"ticket.replied:{msg.id}", wanted)
     evidence = {"action": "replied", "ticket_id": ticket_id, **evidence}

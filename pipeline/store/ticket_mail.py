@@ -9,7 +9,6 @@ nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pipeline.db import Connection
@@ -17,7 +16,7 @@ from pipeline.records import Message
 from pipeline.store.contacts import CONTACT_CTES, contact_params
 from pipeline.store.tickets import number_sequence
 
-# Needs ``ticket (id, created)``; adds ``linked`` (the new ticket message, if the mail was
+# Needs ``ticket (id)``; adds ``linked`` (the new ticket message, if the mail was
 # not on a ticket yet) and moves the mail's attachments to it.
 _LINK_CTES = """
     linked AS (
@@ -32,9 +31,7 @@ _LINK_CTES = """
         FROM linked WHERE %(has_attachments)s AND a.message_id = %(message)s)"""
 
 _RESULT = """
-SELECT ticket.id AS ticket_id, ticket.created, (SELECT id FROM contact) AS contact_id,
-       EXISTS (SELECT 1 FROM linked) AS added
-FROM ticket"""
+SELECT id FROM ticket"""
 
 OPEN_SQL = f"""
 WITH {CONTACT_CTES},
@@ -49,14 +46,13 @@ WITH {CONTACT_CTES},
     tracked AS (
         INSERT INTO tracking_events (org_id, ticket_id, kind, message_id)
         SELECT %(org)s, id, 'created', %(message)s FROM opened),
-    ticket AS (SELECT id, true AS created FROM opened UNION ALL SELECT id, false FROM found),
+    ticket AS (SELECT id FROM opened UNION ALL SELECT id FROM found),
     {_LINK_CTES}
 {_RESULT}"""
 
 REPLY_SQL = f"""
 WITH {CONTACT_CTES},
-    ticket AS (SELECT id, false AS created FROM tickets
-               WHERE org_id = %(org)s AND id = %(ticket)s),
+    ticket AS (SELECT id FROM tickets WHERE org_id = %(org)s AND id = %(ticket)s),
     {_LINK_CTES},
     answered AS (
         UPDATE tickets SET exchange_count = exchange_count + 1, pending_closure_at = NULL,
@@ -71,17 +67,6 @@ WITH {CONTACT_CTES},
 {_RESULT}"""
 
 
-@dataclass(frozen=True)
-class Placed:
-    """Where the mail went: its ticket, whether this call opened the ticket (``created``)
-    and put the mail on it (``added``), and the sender's contact."""
-
-    ticket_id: int
-    created: bool
-    added: bool
-    contact_id: int | None
-
-
 def open_from(
     conn: Connection,
     msg: Message,
@@ -90,8 +75,8 @@ def open_from(
     sender: str | None,
     labels: list[str],
     customer_id: int | None = None,
-) -> Placed:
-    """Open the ticket of ``msg`` (unless it exists) with the mail on it."""
+) -> int:
+    """Open the ticket of ``msg`` (unless it exists) with the mail on it; its id."""
     params = {
         **_mail_params(msg, sender, labels),
         "sequence": number_sequence(msg.org_id),
@@ -103,18 +88,16 @@ def open_from(
     if row is None:  # opened by a transaction that committed after this statement began
         row = conn.execute(OPEN_SQL, params).fetchone()
     assert row is not None
-    return _placed(row)
+    return int(row["id"])
 
 
 def reply_to(
     conn: Connection, msg: Message, ticket_id: int, *, sender: str | None, labels: list[str]
-) -> Placed | None:
+) -> bool:
     """Put ``msg`` on ticket ``ticket_id`` as the customer's answer, counted once;
-    ``None`` if the organization has no such ticket."""
-    row = conn.execute(
-        REPLY_SQL, {**_mail_params(msg, sender, labels), "ticket": ticket_id}
-    ).fetchone()
-    return _placed(row) if row is not None else None
+    ``False`` if the organization has no such ticket."""
+    params = {**_mail_params(msg, sender, labels), "ticket": ticket_id}
+    return conn.execute(REPLY_SQL, params).fetchone() is not None
 
 
 def _mail_params(msg: Message, sender: str | None, labels: list[str]) -> dict[str, Any]:
@@ -128,13 +111,3 @@ def _mail_params(msg: Message, sender: str | None, labels: list[str]) -> dict[st
         "has_attachments": bool(msg.attachment_count),
         "labels": list(dict.fromkeys(labels)),
     }
-
-
-def _placed(row: dict[str, Any]) -> Placed:
-    contact = row["contact_id"]
-    return Placed(
-        int(row["ticket_id"]),
-        bool(row["created"]),
-        bool(row["added"]),
-        int(contact) if contact is not None else None,
-    )
