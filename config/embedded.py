@@ -14,6 +14,7 @@ import logging
 import secrets
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,7 +47,12 @@ class EmbeddedServices:
 
 
 def start_postgres(var_dir: Path, stop_at_exit: bool) -> tuple[object, str]:
-    import pgserver
+    with warnings.catch_warnings():
+        # pgserver keeps its lock file in the user's runtime directory; where
+        # XDG_RUNTIME_DIR is unset (root shells, containers) platformdirs warns and uses
+        # /tmp/runtime-<uid>, which serves as well. Nothing for the user to do.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pgserver
 
     var_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(var_dir / "pg", cleanup_mode="stop" if stop_at_exit else None)
@@ -129,7 +135,11 @@ def ensure(settings: Settings, stop_at_exit: bool = False) -> tuple[Settings, Em
         services.postgres, changes["database_url"] = start_postgres(var_dir, stop_at_exit)
         services.notes.append(f"embedded PostgreSQL in {var_dir / 'pg'}")
     if not settings.redis_url:
-        services.redis_socket, services.started_redis = start_redis(var_dir)
+        try:
+            services.redis_socket, services.started_redis = start_redis(var_dir)
+        except Exception:
+            services.stop()  # leave no PostgreSQL behind a failed start
+            raise
         changes["redis_url"] = f"unix://{services.redis_socket}"
         services.notes.append(f"embedded Redis at {services.redis_socket}")
     if not settings.secret_key:

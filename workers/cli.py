@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import socket
 import sys
 from pathlib import Path
 from uuid import UUID
@@ -154,15 +155,63 @@ def cmd_replay(args: argparse.Namespace) -> None:
     )
 
 
+class StartupError(Exception):
+    """``intake up`` cannot start; the message is one line for the user."""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _port_taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _check_ports(settings: Settings) -> None:
+    """Refuse to start when another program holds the web or SMTP port."""
+    for what, host, port in (
+        ("web", "0.0.0.0", settings.port),
+        ("SMTP", settings.smtp_host, settings.smtp_port),
+    ):
+        if _port_taken(host, port):
+            raise StartupError(f"the {what} port {host}:{port} is already in use")
+
+
+def _start(services_settings: Settings) -> tuple[Settings, embedded.EmbeddedServices]:
+    """Embedded servers, migrations and a port check; on failure, stop what was started."""
+    try:
+        settings, services = embedded.ensure(services_settings, stop_at_exit=True)
+    except Exception as exc:
+        raise StartupError(f"the embedded servers did not start: {_first_line(exc)}") from exc
+    try:
+        migrate(settings.database_url)
+        _check_ports(settings)
+    except Exception as exc:
+        services.stop()
+        if isinstance(exc, StartupError):
+            raise
+        raise StartupError(f"migrating the database failed: {_first_line(exc)}") from exc
+    return settings, services
+
+
 def cmd_up(args: argparse.Namespace) -> None:
     """Start the embedded servers if needed, migrate, then run every Procfile process."""
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
 
-    settings, services = embedded.ensure(load_settings(), stop_at_exit=True)
+    try:
+        settings, services = _start(load_settings())
+    except StartupError as exc:
+        sys.exit(f"intake up: {exc}")
     for note in services.notes:
         print(f"intake: {note}")
-    migrate(settings.database_url)
     env = {**os.environ, **embedded.environment(settings)}
     # The Procfile names gunicorn and dramatiq: find the ones installed beside this Python
     # even when the virtualenv is not activated.

@@ -1,7 +1,8 @@
 -- The whole core model of SPEC §2. Every tenant-owned row carries org_id.
 -- depends:
 
-CREATE EXTENSION IF NOT EXISTS pgcrypto;
+-- No extensions: gen_random_uuid() is core PostgreSQL since 13, and the embedded
+-- server (the pgserver wheel) ships none.
 
 CREATE TABLE organizations (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
