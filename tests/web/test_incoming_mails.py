@@ -142,7 +142,7 @@ def test_list_example_returns_held_mail_with_exactly_the_documented_properties(
     assert item["sender"] == "alice@example.org"
     assert item["recipient"] == "support@example.com"
     assert item["subject"] == "Re: Fwd: Printer on fire"
-    assert "on fire" in item["body"]
+    assert item["body"] == "The printer on the 2nd floor is on fire."  # LF, no stray CR
     assert item["ticket_id"] is None
     assert item["reply_to_closed_ticket"] is False
     assert json.loads(item["analysis"])["ticket"] == {"outcome": "held"}
