@@ -115,13 +115,16 @@ def _read_report(limit: int) -> list[DeliveryEvent]:
 def _reporting_org(conn: Connection, events: list[DeliveryEvent]) -> UUID:
     """The one organization that sent the mail every event names; raises ``InputError``
     422 (nothing stored) when the report names no mail of ours."""
-    found = {
-        tuple(delivery_events.orgs_sending(conn, e.message_id)) if e.message_id else ()
-        for e in events
-    }
-    if len(found) != 1 or len(orgs := next(iter(found))) != 1:
-        raise InputError("the report names no mail sent by Intake", "message_id", 422)
-    return orgs[0]
+    refused = InputError("the report names no mail sent by Intake", "message_id", 422)
+    senders = set()
+    for message_id in {e.message_id for e in events}:
+        found = delivery_events.orgs_sending(conn, message_id) if message_id else []
+        if len(found) != 1:
+            raise refused
+        senders.add(found[0])
+    if len(senders) != 1:
+        raise refused
+    return senders.pop()
 
 
 def _stored(org_id: UUID, events: list[DeliveryEvent]):
