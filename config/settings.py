@@ -45,6 +45,9 @@ class Settings:
     imap_lock_seconds: int = 900
     imap_verify_tls: bool = True
     webhook_max_age_seconds: int = 300
+    mail_report_max_bytes: int = 1 * MIB
+    mail_report_per_minute: int = 30
+    mail_report_per_hour: int = 300
 
     def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with ``changes`` applied (tests build their own settings this way)."""
@@ -100,4 +103,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         imap_verify_tls=env.get("INTAKE_IMAP_VERIFY_TLS", "1").strip().lower()
         not in {"0", "false", "no", "off"},
         webhook_max_age_seconds=int(env.get("INTAKE_WEBHOOK_MAX_AGE_SECONDS", "300")),
+        mail_report_max_bytes=int(env.get("INTAKE_MAIL_REPORT_MAX_BYTES", str(MIB))),
+        mail_report_per_minute=int(env.get("INTAKE_MAIL_REPORT_PER_MINUTE", "30")),
+        mail_report_per_hour=int(env.get("INTAKE_MAIL_REPORT_PER_HOUR", "300")),
     )

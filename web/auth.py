@@ -16,6 +16,7 @@ from flask import after_this_request, current_app, g, request
 from pipeline.errors import Forbidden, InputError, Unauthorized
 from pipeline.store import keys
 from web.db import get_conn
+from web.ratelimit import Verdict
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,7 +55,18 @@ def enforce_rate_limit(row: dict[str, Any]) -> None:
     """Count this request for the key; every answer carries the ``X-RateLimit-*`` headers.
 
     Raises ``RateLimited`` (429 with ``Retry-After``) when a limit is used up."""
-    verdict = current_app.extensions["intake_ratelimit"].hit(row)
+    enforce_verdict(current_app.extensions["intake_ratelimit"].hit(row))
+
+
+def enforce_address_limit(endpoint: str, per_minute: int, per_hour: int) -> None:
+    """As ``enforce_rate_limit``, counted for the client's address (unauthenticated calls)."""
+    limiter = current_app.extensions["intake_ratelimit"]
+    address = request.remote_addr or "unknown"
+    enforce_verdict(limiter.hit_address(endpoint, address, per_minute, per_hour))
+
+
+def enforce_verdict(verdict: Verdict) -> None:
+    """Put the verdict's headers on the answer; raises ``RateLimited`` when refused."""
 
     @after_this_request
     def add_headers(response):

@@ -1,4 +1,6 @@
-"""Per-key rate limits (requests per minute and per hour) kept in Redis.
+"""Rate limits (requests per minute and per hour) kept in Redis: per API key, and per
+client address for the one unauthenticated endpoint that stores what it is sent
+(``/mail-report``).
 
 Counters live in Redis under ``<INTAKE_REDIS_NAMESPACE>:ratelimit``, so every web process
 on every machine shares them. The ``limits`` library's sliding-window counter keeps two
@@ -53,11 +55,18 @@ class KeyRateLimiter:
 
     def hit(self, key: dict[str, Any]) -> Verdict:
         """Count one request for ``key`` (an ``api_keys`` row); the tightest limit decides."""
+        return self.hit_ident(str(key["id"]), key["requests_per_minute"], key["requests_per_hour"])
+
+    def hit_address(self, endpoint: str, address: str, per_minute: int, per_hour: int) -> Verdict:
+        """Count one unauthenticated request to ``endpoint`` from client ``address``."""
+        return self.hit_ident(f"addr:{endpoint}:{address}", per_minute, per_hour)
+
+    def hit_ident(self, ident: str, per_minute: int, per_hour: int) -> Verdict:
+        """Count one request for ``ident`` against both limits; the tightest decides."""
         items = (
-            RateLimitItemPerMinute(max(1, key["requests_per_minute"])),
-            RateLimitItemPerHour(max(1, key["requests_per_hour"])),
+            RateLimitItemPerMinute(max(1, per_minute)),
+            RateLimitItemPerHour(max(1, per_hour)),
         )
-        ident = str(key["id"])
         for item in items:
             if not self.strategy.hit(item, ident):
                 return self._verdict(item, ident, allowed=False)

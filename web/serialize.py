@@ -7,10 +7,11 @@ from typing import Any
 
 
 def iso(value: datetime | None) -> str | None:
-    """UTC ISO 8601 with a ``Z``, as the seed's examples show."""
+    """UTC ISO 8601 to the second with a ``Z`` (``2024-01-15T10:30:00Z``), exactly the form
+    the seed's examples show; sub-second digits would break clients that parse that form."""
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def headers_dict(pairs: list[list[str]]) -> dict[str, str]:

@@ -20,6 +20,7 @@ from pipeline.mail.parts import Part, payload_bytes, to_part
 
 HTML_TEXT_LIMIT = 1_000_000
 CID_REFERENCE = re.compile(r"cid:([^\"'\s)>]+)", re.IGNORECASE)
+LINE_BREAK = re.compile(r"\r\n?")
 
 
 @dataclass
@@ -31,6 +32,12 @@ class Bodies:
     charsets: dict[str, str] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
     tnef_bodies: list[tuple[str | None, str | None]] = field(default_factory=list)
+
+
+def unix_newlines(text: str | None) -> str | None:
+    """``text`` with LF line endings: mail ends its lines in CRLF on the wire (RFC 5322
+    §2.1), and the APIs serve text with LF only; the raw message keeps its CRLF."""
+    return LINE_BREAK.sub("\n", text) if text and "\r" in text else text
 
 
 def _charset(part: Message) -> str | None:
@@ -46,7 +53,7 @@ def _decode(part: Message, found: Bodies, kind: str) -> str:
     if decoded.fell_back:
         fallbacks = found.notes.setdefault("charset_fallbacks", [])
         fallbacks.append({"part": kind, "declared": decoded.declared, "used": decoded.charset})
-    return decoded.text
+    return unix_newlines(decoded.text) or ""
 
 
 def _open_tnef(part: Message, found: Bodies, leftovers: list[Part]) -> None:
@@ -117,7 +124,7 @@ def _choose_text(found: Bodies, plains: list[structure.Leaf]) -> None:
 def _fill_missing_body(found: Bodies, leaves: list[structure.Leaf], rtf: list[Part]) -> None:
     """Text from HTML, then from a winmail.dat body, then from a forwarded message."""
     if found.text is None and found.html is None and found.tnef_bodies:
-        found.text, found.html = found.tnef_bodies[0]
+        found.text, found.html = (unix_newlines(b) for b in found.tnef_bodies[0])
         found.source = "tnef"
     if found.text is None and found.html is None:
         nested = [leaf for leaf in leaves if leaf.kind == "nested"]

@@ -60,15 +60,12 @@ def set_categories(
 def delete(conn: Connection, org_id: UUID, message_ids: list[int]) -> list[int]:
     """Permanently delete messages and their attachments; return the ids that existed.
 
-    Attachments already moved onto a ticket stay with the ticket's history (only their link
-    to the deleted message goes). Blobs nothing else uses any more are deleted too.
+    The ``002_…`` document promises the attachments go with the email, so those already
+    shown on a ticket go too (their rows cascade with the message). What stays: the ticket
+    and its messages, which hold their own copy of the text (their link to the email is
+    cleared), and blobs that another mail, attachment, voicemail or sent mail still uses.
     """
     digests = _blobs_of(conn, org_id, message_ids)
-    conn.execute(
-        """UPDATE attachments SET message_id = NULL
-           WHERE org_id = %s AND message_id = ANY(%s) AND ticket_message_id IS NOT NULL""",
-        (org_id, message_ids),
-    )
     rows = conn.execute(
         "DELETE FROM messages WHERE org_id = %s AND id = ANY(%s) RETURNING id",
         (org_id, message_ids),

@@ -52,6 +52,14 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _folder_clause(folder: str | None) -> str:
+    """Mail that came by SMTP, webhook or API has no IMAP folder and is shown as ``INBOX``
+    (the name is case-insensitive in IMAP, RFC 3501 §5.1), so ``INBOX`` selects it too."""
+    if folder is not None and folder.upper() == "INBOX":
+        return "(folder IS NULL OR upper(folder) = upper(%(folder)s))"
+    return "folder = %(folder)s"
+
+
 def _where(org_id: UUID, f: EmailFilters) -> tuple[str, dict[str, Any]]:
     """The WHERE clause and parameters for ``f`` (every value bound, never interpolated)."""
     params: dict[str, Any] = {"org": org_id}
@@ -63,7 +71,7 @@ def _where(org_id: UUID, f: EmailFilters) -> tuple[str, dict[str, Any]]:
             params[name] = value
 
     add("mailbox_id = %(account)s", "account", f.account_id)
-    add("folder = %(folder)s", "folder", f.folder)
+    add(_folder_clause(f.folder), "folder", f.folder)
     add("from_address ILIKE %(sender)s", "sender", f.sender and like_pattern(f.sender))
     add("subject ILIKE %(subject)s", "subject", f.subject and like_pattern(f.subject))
     add(f"search_vector @@ {SEARCH_QUERY}", "search", f.search)

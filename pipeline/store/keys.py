@@ -39,6 +39,13 @@ def create_org(conn: Connection, name: str) -> UUID:
     return row["id"]
 
 
+def org_sid(conn: Connection, org_id: UUID) -> int:
+    """The organization's stable integer number (the ``003_…`` family's ``sid``)."""
+    row = conn.execute("SELECT sid FROM organizations WHERE id = %s", (org_id,)).fetchone()
+    assert row is not None
+    return int(row["sid"])
+
+
 def normalise_scopes(scopes: list[str]) -> list[str]:
     """Validate scopes; ``write`` implies ``read``. Raises ``ValueError`` on an unknown scope."""
     unknown = sorted(set(scopes) - set(SCOPES))

@@ -163,3 +163,29 @@ def test_unparseable_mail_is_kept_raw_and_failed_without_blocking_others(pool, c
         "SELECT 1 FROM blobs WHERE sha256 = %s", (rows[hopeless]["raw_sha256"],)
     ).fetchone()
     assert kept is not None
+
+
+def test_bodies_have_lf_line_endings_and_no_stray_cr(pool, conn, mailbox):
+    row = _parsed(pool, conn, mailbox)
+    for text in (row["body_text"], row["new_text"], row["body_html"]):
+        assert "\r" not in text
+    assert row["body_text"] == "Bonjour, la facture est impayée."
+
+
+def test_text_stored_with_crlf_before_the_rule_is_rewritten_by_its_migration(pool, conn, mailbox):
+    from pipeline.migrate import MIGRATIONS
+
+    _parsed(pool, conn, mailbox)
+    conn.execute(
+        """UPDATE messages SET body_text = E'Hello,\\r\\n\\r\\nabout the printer.\\r',
+                  new_text = E'Hello,\\r\\n', body_html = E'<p>a</p>\\r\\n'"""
+    )
+    updated_at = conn.execute("SELECT updated_at FROM messages").fetchone()["updated_at"]
+    raw_before = conn.execute("SELECT data FROM blobs ORDER BY sha256").fetchall()
+    conn.execute((MIGRATIONS / "0631_text_line_endings.sql").read_text())
+    row = conn.execute("SELECT body_text, new_text, body_html, updated_at FROM messages").fetchone()
+    assert row["body_text"] == "Hello,\n\nabout the printer."
+    assert row["new_text"] == "Hello,\n"
+    assert row["body_html"] == "<p>a</p>\n"
+    assert row["updated_at"] == updated_at
+    assert conn.execute("SELECT data FROM blobs ORDER BY sha256").fetchall() == raw_before

@@ -305,8 +305,67 @@ def test_a_json_report_is_stored_once(client, conn, org, acme):
     )
 
 
-def test_a_report_needs_an_api_key(client, conn, acme):
-    assert_refused(client.post("/mail-report", data=DSN), 401, None, conn)
+def test_the_documents_unauthenticated_report_is_tied_to_the_sent_mail_it_names(
+    client, conn, org, acme
+):
+    response = client.post("/mail-report", data=DSN, content_type="message/rfc822")
+    assert response.status_code == 200, response.json
+    assert response.json["success"] is True
+    rows = events(conn)
+    assert [(r["org_id"], r["sent_mail_id"], r["recipient"]) for r in rows] == [
+        (org.org_id, acme, "gone@example.net"),
+        (org.org_id, acme, "slow@example.net"),
+    ]
+    assert response.headers["X-RateLimit-Limit"] == "30"
+
+
+def test_an_unauthenticated_json_report_names_its_mail_by_message_id(client, conn, org, acme):
+    report = {"message_id": MESSAGE_ID, "recipient": "recipient@example.com", "action": "failed"}
+    response = client.post("/mail-report", json=report)
+    assert response.status_code == 200, response.json
+    [row] = events(conn)
+    assert (row["org_id"], row["sent_mail_id"], row["event"]) == (
+        org.org_id,
+        acme,
+        "failed_permanent",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        DSN.replace(MESSAGE_ID.encode(), b"someone-elses@example.org"),
+        {"message_id": "<unknown@example.org>", "recipient": "a@example.com", "action": "failed"},
+    ],
+)
+def test_an_unauthenticated_report_naming_no_mail_of_ours_is_refused(client, conn, acme, body):
+    if isinstance(body, dict):
+        response = client.post("/mail-report", json=body)
+    else:
+        response = client.post("/mail-report", data=body, content_type="message/rfc822")
+    assert_refused(response, 422, "message_id", conn)
+
+
+def test_an_unauthenticated_report_is_bounded_in_size(client, conn, acme, settings):
+    huge = DSN + b"x" * settings.mail_report_max_bytes
+    response = client.post("/mail-report", data=huge, content_type="message/rfc822")
+    assert_refused(response, 413, "message", conn)
+
+
+def test_unauthenticated_reports_are_rate_limited_by_client_address(client, conn, acme, settings):
+    unknown = {"message_id": "<nope@example.org>", "recipient": "a@example.com", "action": "failed"}
+    for _ in range(settings.mail_report_per_minute):
+        assert client.post("/mail-report", json=unknown).status_code == 422
+    response = client.post("/mail-report", json=unknown)
+    assert_refused(response, 429, None, conn)
+    assert int(response.headers["Retry-After"]) >= 1
+    other = client.post("/mail-report", json=unknown, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other.status_code == 422
+
+
+def test_a_report_with_a_wrong_key_is_a_401(client, conn, org, acme):
+    wrong = {"Authorization": f"Bearer {org.key.key}.wrong"}
+    assert_refused(client.post("/mail-report", data=DSN, headers=wrong), 401, None, conn)
 
 
 def test_a_report_needs_the_write_scope(client, conn, acme):

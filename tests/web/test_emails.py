@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.helpers import mfs
+from tests.helpers import accept, mfs
 from tests.web.native import deliver, invoice_mail
 
 
@@ -55,7 +57,8 @@ def test_list_is_newest_first_by_default(client, org, three):
         ("has_attachments=1", [0]),
         ("has_attachments=0", [2, 1]),
         ("is_read=0", [2, 1, 0]),
-        ("folder=INBOX", []),
+        ("folder=INBOX", [2, 1, 0]),
+        ("folder=Sent", []),
         ("sort=subject&order=asc", [0, 1, 2]),
         ("sort=from_address&order=asc", [0, 1, 2]),
         ("order=asc", [0, 1, 2]),
@@ -212,7 +215,12 @@ def test_bulk_refuses_an_unknown_action(client, org, three):
     assert (response.status_code, response.json["field"]) == (422, "action")
 
 
-def test_delete_removes_the_email_attachments_and_unshared_blobs(client, conn, org, three):
+def test_delete_example_removes_the_email_and_the_attachments_its_ticket_showed(
+    client, conn, org, three
+):
+    attachment_id = conn.execute("SELECT id, ticket_id FROM attachments").fetchone()["id"]
+    ticket_id = conn.execute("SELECT ticket_id FROM messages WHERE id = %s", (three[0],))
+    ticket_id = ticket_id.fetchone()["ticket_id"]
     digests = conn.execute(
         "SELECT raw_sha256 AS d FROM messages WHERE id = %s UNION SELECT blob_sha256 FROM attachments",
         (three[0],),
@@ -220,13 +228,18 @@ def test_delete_removes_the_email_attachments_and_unshared_blobs(client, conn, o
     response = client.delete(f"/api/emails/{three[0]}", headers=org.headers)
     assert response.json == {"success": True, "message": "Email deleted"}
     assert client.get(f"/api/emails/{three[0]}", headers=org.headers).status_code == 404
+    for path in (f"/api/attachments/{attachment_id}", f"/api/attachments/{attachment_id}/download"):
+        assert client.get(path, headers=org.headers).status_code == 404
+    assert conn.execute("SELECT count(*) AS n FROM attachments").fetchone()["n"] == 0
     left = conn.execute(
         "SELECT count(*) AS n FROM blobs WHERE sha256 = ANY(%s)", ([d["d"] for d in digests],)
     )
-    attachment = conn.execute("SELECT message_id, ticket_id FROM attachments").fetchall()
-    # the attachment was moved onto the ticket: the ticket keeps it (and its blob)
-    assert attachment == [{"message_id": None, "ticket_id": attachment[0]["ticket_id"]}]
-    assert left.fetchone()["n"] == 1
+    assert left.fetchone()["n"] == 0
+    # the ticket keeps its message: its own copy of the text, no longer linked to the email
+    kept = conn.execute(
+        "SELECT body_text, message_id FROM ticket_messages WHERE ticket_id = %s", (ticket_id,)
+    ).fetchone()
+    assert kept == {"body_text": "Please find the invoice for order 1.", "message_id": None}
     assert client.delete(f"/api/emails/{three[0]}", headers=org.headers).status_code == 404
 
 
@@ -244,3 +257,62 @@ def test_delete_keeps_blobs_another_email_still_uses(client, conn, pool, org, ma
         "SELECT 1 FROM blobs WHERE sha256 = %s", (shared["blob_sha256"],)
     ).fetchone()
     assert conn.execute("SELECT count(*) AS n FROM attachments").fetchone()["n"] == 1
+
+
+def test_folder_inbox_selects_mail_from_every_channel_that_shows_inbox(
+    client, conn, pool, org, mailbox
+):
+    arrived = {
+        channel: accept(pool, plain(channel, "Hi", n=n), mailbox, channel)
+        for n, channel in enumerate(("smtp", "webhook:mailgun", "api", "imap"))
+    }
+    conn.execute("UPDATE messages SET folder = 'Archive' WHERE id = %s", (arrived["imap"],))
+    response = client.get("/api/emails?folder=INBOX", headers=org.headers)
+    assert {e["id"] for e in response.json["data"]} == {
+        arrived["smtp"],
+        arrived["webhook:mailgun"],
+        arrived["api"],
+    }
+    assert {e["folder"] for e in response.json["data"]} == {"INBOX"}
+    assert listed(client, org, "folder=Archive") == [arrived["imap"]]
+
+
+SECONDS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+
+
+def test_get_example_has_the_documents_timestamp_form_and_lf_text(client, conn, org, three):
+    conn.execute(
+        "UPDATE messages SET received_at = '2024-01-15T10:30:00.531979Z' WHERE id = %s",
+        (three[1],),
+    )
+    email = client.get(f"/api/emails/{three[1]}", headers=org.headers).json["data"]
+    assert email["received_at"] == "2024-01-15T10:30:00Z"
+    assert email["read_at"] is not None
+    for name in ("read_at", "created_at", "updated_at"):
+        assert re.match(SECONDS, email[name]), email[name]
+    assert email["body_text"] == "Ma commande n'est pas arrivée"
+    raw = client.get(f"/api/emails/{three[1]}/raw", headers=org.headers).json["data"]
+    assert "\r" not in raw["body_text"]
+    attachments = client.get(f"/api/emails/{three[0]}/attachments", headers=org.headers)
+    assert re.match(SECONDS, attachments.json["data"][0]["created_at"])
+
+
+def test_text_keeps_lf_line_endings_and_the_raw_message_its_crlf(client, conn, pool, org, mailbox):
+    raw = mfs("""
+        From: Bob <bob@example.org>
+        To: support@example.com
+        Subject: Printer
+        Message-ID: <printer@example.org>
+
+        Hello,
+
+        A question about the printer.
+    """)
+    email_id = deliver(pool, mailbox, raw)
+    email = client.get(f"/api/emails/{email_id}", headers=org.headers).json["data"]
+    assert email["body_text"] == "Hello,\n\nA question about the printer."
+    stored = conn.execute(
+        "SELECT b.data FROM blobs b JOIN messages m ON m.raw_sha256 = b.sha256 WHERE m.id = %s",
+        (email_id,),
+    ).fetchone()["data"]
+    assert b"Hello,\r\n\r\nA question about the printer.\r\n" in bytes(stored)

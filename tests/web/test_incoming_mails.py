@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.helpers import make_org, mfs
+from tests.helpers import accept, make_org, mfs, run_pipeline
 from tests.web.family_helpers import (
     bearer,
     held_mail,
@@ -83,20 +83,35 @@ def customer_12(conn, org):
     return make_customer(conn, org.org_id, 12)
 
 
-@pytest.fixture
-def closed_ticket(conn, org, mailbox):
-    """A closed ticket with a pending closure, and mail 87 held as a reply to it."""
-    from pipeline.store import tickets
+ORIGINAL = mfs("""
+    From: Alice Martin <alice@example.org>
+    To: support@example.com
+    Subject: Printer on fire
+    Message-ID: <fire-0@example.org>
 
-    ticket_id = tickets.create(
-        conn,
-        org.org_id,
-        subject="Printer on fire",
-        contact_id=None,
-        mailbox_id=mailbox.id,
-        source_message_id=None,
-        status="closed",
+    Smoke comes out of the printer.
+""")
+# Mail 87 as a reply in that thread.
+REPLY = MAIL.replace(
+    b"Message-ID: <fire-1@example.org>",
+    b"Message-ID: <fire-1@example.org>\r\nIn-Reply-To: <fire-0@example.org>",
+)
+
+
+@pytest.fixture
+def closed_ticket(client, conn, pool, org, mailbox):
+    """A ticket the pipeline opened, then closed by an agent with a pending closure, in an
+    organization that holds replies to closed tickets."""
+    run_pipeline(pool, accept(pool, ORIGINAL, mailbox))
+    ticket_id = conn.execute("SELECT ticket_id FROM messages").fetchone()["ticket_id"]
+    closed = client.patch(
+        f"/api/tickets/{ticket_id}", json={"status": "closed"}, headers=org.headers
     )
+    assert closed.status_code == 200, closed.json
+    policy = client.patch(
+        "/api/organization", json={"closed_reply_policy": "hold"}, headers=org.headers
+    )
+    assert policy.status_code == 200, policy.json
     conn.execute(
         "UPDATE tickets SET pending_closure_at = now() + interval '1 day' WHERE id = %s",
         (ticket_id,),
@@ -105,12 +120,11 @@ def closed_ticket(conn, org, mailbox):
 
 
 @pytest.fixture
-def mail_87_on_closed_ticket(conn, mail_87, closed_ticket):
-    conn.execute(
-        "UPDATE messages SET ticket_id = %s, reply_to_closed_ticket = true WHERE id = %s",
-        (closed_ticket, mail_87),
-    )
-    return mail_87
+def mail_87_on_closed_ticket(conn, pool, mailbox, closed_ticket):
+    """Mail 87 answers the closed ticket and the pipeline holds it (no SQL shortcut)."""
+    next_message_id(conn, 87)
+    run_pipeline(pool, accept(pool, REPLY, mailbox))
+    return 87
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -128,7 +142,7 @@ def test_list_example_returns_held_mail_with_exactly_the_documented_properties(
     assert item["sender"] == "alice@example.org"
     assert item["recipient"] == "support@example.com"
     assert item["subject"] == "Re: Fwd: Printer on fire"
-    assert "on fire" in item["body"]
+    assert item["body"] == "The printer on the 2nd floor is on fire."  # LF, no stray CR
     assert item["ticket_id"] is None
     assert item["reply_to_closed_ticket"] is False
     assert json.loads(item["analysis"])["ticket"] == {"outcome": "held"}
@@ -141,9 +155,15 @@ def test_list_example_returns_held_mail_with_exactly_the_documented_properties(
     assert body["meta"]["path"].endswith("/api/v1/incoming_mails")
 
 
-def test_out_ticket_lists_only_mail_without_a_ticket(client, token, conn, mail_87, closed_ticket):
+def test_out_ticket_lists_only_mail_without_a_ticket(client, token, conn, org, mailbox, mail_87):
+    from pipeline.store import tickets
+
+    ticket_id = tickets.create(
+        conn, org.org_id, subject="Printer", contact_id=None, mailbox_id=mailbox.id,
+        source_message_id=None,
+    )  # fmt: skip
     conn.execute(
-        "UPDATE messages SET ticket_id = %s, state = 'done' WHERE id = %s", (closed_ticket, mail_87)
+        "UPDATE messages SET ticket_id = %s, state = 'done' WHERE id = %s", (ticket_id, mail_87)
     )
     response = client.get("/api/v1/incoming_mails?filter=out_ticket", headers=bearer(token))
     assert response.json["data"] == []
@@ -152,13 +172,19 @@ def test_out_ticket_lists_only_mail_without_a_ticket(client, token, conn, mail_8
     assert [m["id"] for m in everything["data"]] == [87]
 
 
-def test_reply_to_closed_ticket_filter(client, token, mail_87_on_closed_ticket, closed_ticket):
+def test_a_reply_held_by_the_closed_ticket_policy_is_listed_until_converted(
+    client, token, mail_87_on_closed_ticket
+):
     response = client.get(
         "/api/v1/incoming_mails?filter=reply_to_closed_ticket", headers=bearer(token)
     )
-    item = response.json["data"][0]
+    [item] = response.json["data"]
+    assert item["id"] == 87
     assert item["reply_to_closed_ticket"] is True
-    assert item["ticket_id"] == closed_ticket
+    assert item["ticket_id"] is None  # set when the mail is converted, as documented
+    held = json.loads(item["analysis"])
+    assert held["ticket"]["outcome"] == "held"
+    assert held["ticket"]["reason"] == "reply_to_closed_ticket"
 
 
 def test_list_is_paginated_by_100_in_laravels_shape(client, token, conn, org, mailbox):
@@ -253,7 +279,9 @@ def test_convert_a_reply_to_a_closed_ticket_into_a_new_ticket_clears_the_flag(
     )
     assert response.status_code == 201
     assert response.json["id"] != closed_ticket
-    mail = conn.execute("SELECT ticket_id, reply_to_closed_ticket FROM messages").fetchone()
+    mail = conn.execute(
+        "SELECT ticket_id, reply_to_closed_ticket FROM messages WHERE id = 87"
+    ).fetchone()
     assert mail == {"ticket_id": response.json["id"], "reply_to_closed_ticket": False}
 
 
@@ -287,13 +315,17 @@ def test_convert_to_ticket_with_unknown_mail_or_customer_is_a_404(
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_reply_example_adds_the_reply_once(
-    client, token, conn, mail_87_on_closed_ticket, closed_ticket, example
+def test_reply_example_adds_the_held_reply_to_the_closed_ticket_its_thread_matched(
+    client, token, conn, org, mail_87_on_closed_ticket, closed_ticket, example
 ):
+    conn.execute(
+        "INSERT INTO webhooks (org_id, url, events) VALUES (%s, 'https://hooks.example.com/', %s)",
+        (org.org_id, ["ticket.replied"]),
+    )
     response = replay(
         client, "PUT", "/api/v1/incoming_mails/87/reply", token, **REPLY_EXAMPLES[example]
     )
-    assert response.status_code == 201
+    assert response.status_code == 201, response.json
     reply = response.json
     assert reply["ticket_id"] == closed_ticket
     assert reply["email_id"] == 87
@@ -304,19 +336,34 @@ def test_reply_example_adds_the_reply_once(
     assert ticket["exchange_count"] == 2
     assert ticket["pending_closure_at"] is None
     assert ticket["status"] == "reply"
-    assert ticket["contact_id"] is None or ticket["contact_id"] > 0
+    assert reply["ticket"]["status"] == "reply"
     assert conn.execute("SELECT count(*) AS n FROM contacts").fetchone()["n"] == 1
-    events = conn.execute("SELECT kind FROM tracking_events WHERE ticket_id = %s", (closed_ticket,))
-    assert [e["kind"] for e in events] == ["replied"]
-    mail = conn.execute("SELECT state, reply_to_closed_ticket FROM messages").fetchone()
-    assert mail == {"state": "done", "reply_to_closed_ticket": False}
+    events = conn.execute(
+        "SELECT kind FROM tracking_events WHERE ticket_id = %s AND message_id = 87 ORDER BY id",
+        (closed_ticket,),
+    )
+    assert [e["kind"] for e in events] == ["reopened", "replied"]
+    raised = conn.execute("SELECT type, payload FROM webhook_events").fetchall()
+    assert [(e["type"], e["payload"]["ticket_id"]) for e in raised] == [
+        ("ticket.replied", closed_ticket)
+    ]
+    mail = conn.execute(
+        "SELECT state, ticket_id, reply_to_closed_ticket FROM messages WHERE id = 87"
+    ).fetchone()
+    assert mail == {"state": "done", "ticket_id": closed_ticket, "reply_to_closed_ticket": False}
+    listed = client.get(
+        "/api/v1/incoming_mails?filter=reply_to_closed_ticket", headers=bearer(token)
+    )
+    assert listed.json["data"] == []
 
     again = client.put("/api/v1/incoming_mails/87/reply", headers=bearer(token))
     assert again.status_code == 201
     assert again.json["id"] == reply["id"]
-    assert conn.execute("SELECT count(*) AS n FROM ticket_messages").fetchone()["n"] == 1
+    on_ticket = conn.execute("SELECT count(*) AS n FROM ticket_messages WHERE message_id = 87")
+    assert on_ticket.fetchone()["n"] == 1
     ticket = conn.execute("SELECT exchange_count FROM tickets WHERE id = %s", (closed_ticket,))
     assert ticket.fetchone()["exchange_count"] == 2
+    assert conn.execute("SELECT count(*) AS n FROM webhook_events").fetchone()["n"] == 1
 
 
 def test_reply_without_a_ticket_or_mail_is_a_404(client, token, mail_87):

@@ -107,6 +107,7 @@ def test_list_tickets_example_pages_with_next(client, conn, org, inbox, base):
     assert [t["ticketID"] for t in body["json"]] == ids[:2]
     item = body["json"][0]
     assert set(item) == TICKET_KEYS
+    assert item["sid"] == 1
     assert item["inboxName"] == "Info"
     assert item["fromEmail"] == "john.doe@example.org"
     assert item["status"] == "new"
@@ -181,6 +182,7 @@ def test_list_tickets_as_csv(client, conn, org, inbox, base):
         "createdDate", "updatedDate", "latestUpdated",
     ]  # fmt: skip
     assert rows[0]["subject"] == 'Café, "urgent"'
+    assert rows[0]["sid"] == "1"
     assert rows[0]["labels"] == "a, b"
     next_url = response.headers["Link"].split(";")[0].strip("<>")
     second = client.get(path_of(next_url))
@@ -265,12 +267,13 @@ def test_grab_ticket_example_gives_messages_in_order_and_meta(client, base, book
     external, internal, log = body["json"]
     assert log["messagePlain"] == "Status changed"
     assert all(set(m) == MESSAGE_KEYS for m in body["json"])
+    assert [m["sid"] for m in body["json"]] == [1, 1, 1]
     assert [m["messageType"] for m in body["json"]] == ["external", "internal", "log"]
     assert external["ticketID"] == str(booked)
     assert external["from"] == "john.doe@example.org"
     assert external["fromName"] == "John Doe"
     assert external["agentID"] is None
-    assert external["messagePlain"].strip() == "Hello"
+    assert external["messagePlain"] == "Hello"
     assert external["messageHtml"].strip() == "<p>Hello</p>"
     assert internal["agentID"] == agent
     assert internal["messagePlain"] == "Called him back"
@@ -628,3 +631,57 @@ def test_list_tickets_emails_validation(client, base, query, needle):
     assert response.status_code == 422
     assert response.json["result"] == "error"
     assert needle in response.json["message"]
+
+
+def test_sid_is_the_organizations_own_stable_integer(client, conn, org, inbox, base):
+    other = make_org(conn, "Globex")
+    other_inbox = mailboxes.create(conn, other.org_id, "info@globex.example", "Info")
+    make_agent(conn, other.org_id, "a@globex.example", "A", USER)
+    make_ticket(conn, org.org_id, inbox.id, "Ours")
+    make_ticket(conn, other.org_id, other_inbox.id, "Theirs")
+    ours = client.get(base("listTickets")).json["json"]
+    theirs = client.get(f"/message/listTickets/{other.key.token}/{USER}").json["json"]
+    assert [t["sid"] for t in ours] == [1]
+    assert [t["sid"] for t in theirs] == [2]
+    assert client.get(base("listTickets")).json["json"][0]["sid"] == 1
+
+
+def test_sent_mail_rows_name_the_inbox_they_went_out_from(client, conn, org, inbox, base):
+    from pipeline.store import outbound
+
+    outbound.create_config(
+        conn, org.org_id, name="relay", host="127.0.0.1", port=1, tls_mode="none",
+        from_email="info@your-company.se", from_name="Info", is_default=True,
+    )  # fmt: skip
+    sent = client.post(
+        "/api/send",
+        json={"to": "customer@example.org", "subject": "Hello", "text": "Hi"},
+        headers=org.headers,
+    )
+    assert sent.status_code in (200, 201, 202), sent.json
+    conn.execute("UPDATE sent_mails SET created_at = '2020-01-01T12:00:00Z'")
+    response = client.get(
+        base("listTicketsEmails") + "?startTime=2020-01-01&endTime=2020-01-02&timezone=UTC"
+    )
+    [row] = response.json["json"]
+    assert row["from"] == {"address": "info@your-company.se", "name": "Info"}
+    assert row["ticketID"] is None
+    assert row["inboxName"] == "Info"
+
+
+def test_message_plain_has_lf_line_endings_and_no_trailing_cr(client, pool, conn, inbox, base):
+    raw = mfs("""
+        From: John Doe <john.doe@example.org>
+        To: info@your-company.se
+        Subject: Printer
+        Message-ID: <printer@example.org>
+
+        Hello,
+
+        A question about the printer.
+    """)
+    message_id = accept(pool, raw, inbox)
+    run_pipeline(pool, message_id)
+    ticket_id = conn.execute("SELECT ticket_id FROM messages").fetchone()["ticket_id"]
+    [message] = client.get(f"{base('grabTicket')}/{ticket_id}").json["json"]
+    assert message["messagePlain"] == "Hello,\n\nA question about the printer."

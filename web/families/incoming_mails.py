@@ -14,11 +14,13 @@ from pydantic import BaseModel, Field
 
 from pipeline import conversions
 from pipeline.errors import Conflict, InputError, NotFound
+from pipeline.stages import Job
 from pipeline.store import incoming_mails, tickets
-from web import serialize
+from web import db, serialize
 from web.auth import require
 from web.db import get_conn
 from web.families import laravel
+from web.hooks import storing
 from web.openapi import VALIDATION_STATUS, spec
 
 PREFIX = "/api/v1/incoming_mails"
@@ -83,27 +85,42 @@ def delete_mail(mail_id: int):
 def convert_to_ticket(mail_id: int, json: ConvertToTicket):
     """Convert an incoming mail into a new ticket for ``customer_id``."""
     conn = get_conn()
-    ticket_id = conversions.convert_to_ticket(conn, g.org_id, mail_id, json.customer_id)
-    return jsonify(serialize.ticket(tickets.detail(conn, g.org_id, ticket_id))), 201
+    done = conversions.convert_to_ticket(conn, g.org_id, mail_id, json.customer_id)
+    ticket = serialize.ticket(tickets.detail(conn, g.org_id, done.ticket_id))
+    _commit_and_enqueue(done.jobs)
+    return jsonify(ticket), 201
 
 
 @bp.put("/<int:mail_id>/reply")
 @require("write")
 @spec.validate(tags=TAGS, security=SECURITY)
 def convert_to_reply(mail_id: int):
-    """Add an incoming mail as a reply to the ticket its ``ticket_id`` names."""
+    """Add an incoming mail as a reply to its ticket (``ticket_id``, or the closed ticket a
+    held reply matched)."""
     conn = get_conn()
-    ticket_id = conversions.convert_to_reply(conn, g.org_id, mail_id)
+    done = conversions.convert_to_reply(conn, g.org_id, mail_id)
     reply = next(
-        (m for m in tickets.messages_of(conn, g.org_id, ticket_id) if m["message_id"] == mail_id),
+        (
+            m
+            for m in tickets.messages_of(conn, g.org_id, done.ticket_id)
+            if m["message_id"] == mail_id
+        ),
         None,
     )
     if reply is None:
         raise Conflict("The mail is already part of another ticket", "incoming_mail")
-    ticket = serialize.ticket(tickets.detail(conn, g.org_id, ticket_id))
+    ticket = serialize.ticket(tickets.detail(conn, g.org_id, done.ticket_id))
+    _commit_and_enqueue(done.jobs)
     return jsonify(
-        {**serialize.ticket_message(reply), "ticket_id": ticket_id, "ticket": ticket}
+        {**serialize.ticket_message(reply), "ticket_id": done.ticket_id, "ticket": ticket}
     ), 201
+
+
+def _commit_and_enqueue(jobs: tuple[Job, ...]) -> None:
+    """Commit, then hand the raised events to the workers (the scheduler retries pending
+    deliveries whose job was lost)."""
+    db.commit()
+    storing.send_jobs(jobs)
 
 
 def mail_item(row: dict[str, Any]) -> dict[str, Any]:

@@ -247,7 +247,7 @@ def _ticket_request(body: InsertTicketBody) -> api_tickets.TicketRequest:
 
 def _ticket_item(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "sid": str(g.org_id),
+        "sid": g.sid,
         "inboxName": row["inbox_name"],
         "ticketID": row["id"],
         "status": row["status"],
@@ -262,7 +262,7 @@ def _ticket_item(row: dict[str, Any]) -> dict[str, Any]:
 
 def _message_item(row: dict[str, Any], ticket: dict[str, Any]) -> dict[str, Any]:
     return {
-        "sid": str(g.org_id),
+        "sid": g.sid,
         "ticketID": str(ticket["id"]),
         "from": row["from_address"],
         "fromName": row["from_name"],

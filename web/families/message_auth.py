@@ -1,7 +1,8 @@
 """Authentication of the ``003_…`` message API: the key in the path, the agent in the path.
 
 ``apiKey`` is the token form ``<key>.<secret>``; ``userId`` names the acting agent of the
-key's organization (its external id, or its id). Binds ``g.org_id`` and ``g.agent``.
+key's organization (its external id, or its id). Binds ``g.org_id``, ``g.agent`` and
+``g.sid`` (the organization's integer number, the ``sid`` of every answer).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def path_key(scope: str) -> Callable[[F], F]:
             g.agent = contacts.find_agent(get_conn(), g.org_id, kwargs["userId"])
             if g.agent is None:
                 raise Forbidden("Unknown user for this API key")
+            g.sid = keys.org_sid(get_conn(), g.org_id)
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
