@@ -110,9 +110,22 @@ def has_scope(row: dict[str, Any], scope: str) -> bool:
     return scope in granted or (scope == "read" and "write" in granted)
 
 
+def admit(key: str, secret: str, *demands: tuple[str, str]) -> dict[str, Any]:
+    """The one gate of every family that takes API keys, in one order: authenticate, count
+    the request against the key's rate limits, demand each ``(scope, refusal)`` and check
+    the raw input. A family differs only in where its credentials come from."""
+    row = authenticate(key, secret)
+    enforce_rate_limit(row)
+    for scope, refusal in demands:
+        if not has_scope(row, scope):
+            raise Forbidden(refusal)
+    check_raw_input()
+    return row
+
+
 def require(scope: str | None) -> Callable[[F], F]:
-    """Decorate a view: authenticate the request, count it against the key's rate limits
-    and demand ``scope`` (``None``: any valid key)."""
+    """Decorate a view: pass the shared gate (``admit``) with the headers' credentials and
+    demand ``scope`` (``None``: any valid key)."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -120,11 +133,8 @@ def require(scope: str | None) -> Callable[[F], F]:
             found = credentials()
             if found is None:
                 raise Unauthorized("Missing API credentials (X-API-Key and X-API-Secret)")
-            row = authenticate(*found)
-            enforce_rate_limit(row)
-            if scope is not None and not has_scope(row, scope):
-                raise Forbidden(f"This API key lacks the '{scope}' scope")
-            check_raw_input()
+            demands = () if scope is None else ((scope, f"This API key lacks the '{scope}' scope"),)
+            admit(*found, *demands)
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
