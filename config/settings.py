@@ -22,6 +22,7 @@ class Settings:
     smtp_port: int = 2525
     secret_key: str = ""
     max_message_bytes: int = 50 * MIB
+    max_json_bytes: int = 4 * MIB
     redis_namespace: str = "intake"
     sweep_after_seconds: int = 300
     sweep_interval_seconds: int = 30
@@ -74,6 +75,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_port=smtp_port,
         secret_key=env.get("INTAKE_SECRET_KEY", ""),
         max_message_bytes=int(env.get("INTAKE_MAX_MESSAGE_BYTES", str(50 * MIB))),
+        max_json_bytes=int(env.get("INTAKE_MAX_JSON_BYTES", str(4 * MIB))),
         redis_namespace=env.get("INTAKE_REDIS_NAMESPACE", "intake"),
         sweep_after_seconds=int(env.get("INTAKE_SWEEP_AFTER_SECONDS", "300")),
         sweep_interval_seconds=int(env.get("INTAKE_SWEEP_INTERVAL_SECONDS", "30")),

@@ -22,6 +22,7 @@ from pipeline.store import endpoints
 from pipeline.store.deliveries import DeliveryEvent
 from web import db
 from web.auth import require
+from web.body_limits import large_body
 from web.hooks import errors, replay, storing
 from web.openapi import spec
 
@@ -68,6 +69,7 @@ def _signing_org(conn: Connection, message_id: str, signature: dict) -> UUID:
 
 
 @bp.post("/mail-report")
+@large_body
 @require("write")
 @spec.validate(tags=["delivery events"])
 def mail_report():
