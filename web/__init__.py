@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import Settings, load_settings
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["INTAKE_SETTINGS"] = settings
     body_limits.init_app(app)
+    if settings.proxy_hops:  # the client address the RPC's rate limits count by
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
     app.json.sort_keys = False
     app.url_map.converters["int"] = RowIdConverter
     app.extensions["intake_pool"] = make_pool(settings.database_url, settings.db_pool_size)

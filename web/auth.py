@@ -16,6 +16,7 @@ from flask import after_this_request, current_app, g, request
 from pipeline.errors import Forbidden, InputError, Unauthorized
 from pipeline.store import keys
 from web.db import get_conn
+from web.ratelimit import Verdict
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,13 +55,23 @@ def enforce_rate_limit(row: dict[str, Any]) -> None:
     """Count this request for the key; every answer carries the ``X-RateLimit-*`` headers.
 
     Raises ``RateLimited`` (429 with ``Retry-After``) when a limit is used up."""
-    verdict = current_app.extensions["intake_ratelimit"].hit(row)
+    enforce(current_app.extensions["intake_ratelimit"].hit(row))
 
-    @after_this_request
-    def add_headers(response):
-        response.headers.update(verdict.headers())
-        return response
 
+def enforce(verdict: Verdict) -> None:
+    """Answer with ``verdict``'s headers (the tightest of this request's verdicts, when
+    several limits counted it); raises ``RateLimited`` when it refuses."""
+    if "rate_verdicts" not in g:
+        g.rate_verdicts = []
+
+        @after_this_request
+        def add_headers(response):
+            refused = [v for v in g.rate_verdicts if not v.allowed]
+            tightest = refused[0] if refused else min(g.rate_verdicts, key=lambda v: v.remaining)
+            response.headers.update(tightest.headers())
+            return response
+
+    g.rate_verdicts.append(verdict)
     if not verdict.allowed:
         raise RateLimited()
 

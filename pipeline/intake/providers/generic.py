@@ -18,6 +18,7 @@ from pipeline.intake.providers import Inbound, Upload
 from pipeline.intake.providers.compose import compose
 from pipeline.records import Envelope
 
+CHANNEL = "webhook:generic"
 INVALID = 422
 TOO_LARGE = 413
 
