@@ -130,6 +130,7 @@ def _get_pinned(
                 response.close()
             return url, response.status_code, dict(response.headers), data
     except httpx.HTTPError as exc:
+        deadline.remaining(field)  # a read cut short by the deadline is a 504, not a 502
         raise InputError(f"fetching {url} failed: {exc}", field, 502) from None
 
 

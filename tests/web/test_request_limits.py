@@ -87,6 +87,12 @@ class Trickle(BaseHTTPRequestHandler):
     """``/<n>``: sends ``n`` bytes, one every 0.1 s: each read is quick, the whole is slow."""
 
     def do_GET(self):
+        if self.path == "/stall":  # headers, then nothing
+            self.send_response(200)
+            self.send_header("Content-Length", "10")
+            self.end_headers()
+            time.sleep(3)
+            return
         size = int(self.path.strip("/"))
         self.send_response(200)
         self.send_header("Content-Length", str(size))
@@ -117,6 +123,16 @@ def test_a_trickling_server_is_cut_off_by_the_overall_deadline(trickle_url):
     with pytest.raises(InputError) as refused:
         fetch.fetch(
             f"{trickle_url}/200", max_bytes=1000, allow_private=True, deadline=fetch.Deadline(1)
+        )
+    assert refused.value.status == 504
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_server_that_stalls_past_the_deadline_is_a_504(trickle_url):
+    started = time.monotonic()
+    with pytest.raises(InputError) as refused:
+        fetch.fetch(
+            f"{trickle_url}/stall", max_bytes=1000, allow_private=True, deadline=fetch.Deadline(1)
         )
     assert refused.value.status == 504
     assert time.monotonic() - started < 2.5
