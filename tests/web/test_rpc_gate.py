@@ -152,3 +152,17 @@ def test_rpc_mail_gets_no_auto_reply_unless_the_organization_turns_it_on(
     second = client.post(PATH, json=inbound(org, messageId="rpc-9@example.org"))
     assert second.status_code == 200
     assert [r["to_addresses"] for r in auto_replies(conn)] == [["alice@example.org"]]
+
+
+def test_behind_a_trusted_proxy_clients_are_counted_by_their_forwarded_address(conn, org):
+    from config import load_settings
+    from web import create_app
+
+    settings = load_settings().with_overrides(proxy_hops=1, rpc_address_per_minute=1)
+    behind_proxy = create_app(settings).test_client()
+    unknown = inbound(org, organizationId="00000000-0000-0000-0000-000000000000")
+    statuses = [
+        behind_proxy.post(PATH, json=unknown, headers={"X-Forwarded-For": client}).status_code
+        for client in ("198.51.100.1", "198.51.100.2", "198.51.100.1")
+    ]
+    assert statuses == [403, 403, 429]
