@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from config.log_masking import SECRET_MASK
+
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "log_context", default=None
 )
@@ -40,15 +42,16 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
             **(_context.get() or {}),
         }
-        if record.exc_info:
-            line["exc"] = self.formatException(record.exc_info)
+        if record.exc_text or record.exc_info:
+            line["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(line, default=str)
 
 
 def setup_logging(level: str | None = None) -> None:
-    """Log JSON lines to stderr at ``INTAKE_LOG_LEVEL`` (default INFO)."""
+    """Log JSON lines to stderr at ``INTAKE_LOG_LEVEL`` (default INFO), path keys masked."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(SECRET_MASK)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level or os.environ.get("INTAKE_LOG_LEVEL", "INFO"))

@@ -54,13 +54,20 @@ class Inserted:
     evidence: dict = field(default_factory=dict)
 
 
-def fetch_attachments(urls: tuple[str, ...], allow_private: bool) -> list[fetch.Fetched]:
-    """Download ``urls`` under the SSRF guard; raises ``InputError`` 413 over 50 MB in total."""
-    fetched, budget = [], MAX_ATTACHMENT_BYTES
+def fetch_attachments(
+    urls: tuple[str, ...], allow_private: bool, deadline: fetch.Deadline | None = None
+) -> list[fetch.Fetched]:
+    """Download ``urls`` under the SSRF guard and one deadline; raises ``InputError`` 413
+    over 50 MB in total."""
+    fetched, budget, deadline = [], MAX_ATTACHMENT_BYTES, deadline or fetch.Deadline()
     for url in urls:
         try:
             item = fetch.fetch(
-                url, max_bytes=budget, allow_private=allow_private, field="attachments"
+                url,
+                max_bytes=budget,
+                allow_private=allow_private,
+                field="attachments",
+                deadline=deadline,
             )
         except InputError as exc:
             if exc.status == 413:

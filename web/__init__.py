@@ -6,12 +6,13 @@ import logging
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import Settings, load_settings
 from pipeline.db import make_pool
 from pipeline.errors import InputError
-from web import db, health, metrics
+from web import body_limits, db, health, metrics
 from web.envelopes import error_body
 from web.queue import JobQueue
 from web.ratelimit import KeyRateLimiter
@@ -35,7 +36,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config["INTAKE_SETTINGS"] = settings
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_message_bytes * 2
+    body_limits.init_app(app)
+    if settings.proxy_hops:  # the client address the RPC's rate limits count by
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
     app.json.sort_keys = False
     app.url_map.converters["int"] = RowIdConverter
     app.extensions["intake_pool"] = make_pool(settings.database_url, settings.db_pool_size)

@@ -55,24 +55,30 @@ def enforce_rate_limit(row: dict[str, Any]) -> None:
     """Count this request for the key; every answer carries the ``X-RateLimit-*`` headers.
 
     Raises ``RateLimited`` (429 with ``Retry-After``) when a limit is used up."""
-    enforce_verdict(current_app.extensions["intake_ratelimit"].hit(row))
+    enforce(current_app.extensions["intake_ratelimit"].hit(row))
 
 
 def enforce_address_limit(endpoint: str, per_minute: int, per_hour: int) -> None:
     """As ``enforce_rate_limit``, counted for the client's address (unauthenticated calls)."""
     limiter = current_app.extensions["intake_ratelimit"]
     address = request.remote_addr or "unknown"
-    enforce_verdict(limiter.hit_address(endpoint, address, per_minute, per_hour))
+    enforce(limiter.hit_address(endpoint, address, per_minute, per_hour))
 
 
-def enforce_verdict(verdict: Verdict) -> None:
-    """Put the verdict's headers on the answer; raises ``RateLimited`` when refused."""
+def enforce(verdict: Verdict) -> None:
+    """Answer with ``verdict``'s headers (the tightest of this request's verdicts, when
+    several limits counted it); raises ``RateLimited`` when it refuses."""
+    if "rate_verdicts" not in g:
+        g.rate_verdicts = []
 
-    @after_this_request
-    def add_headers(response):
-        response.headers.update(verdict.headers())
-        return response
+        @after_this_request
+        def add_headers(response):
+            refused = [v for v in g.rate_verdicts if not v.allowed]
+            tightest = refused[0] if refused else min(g.rate_verdicts, key=lambda v: v.remaining)
+            response.headers.update(tightest.headers())
+            return response
 
+    g.rate_verdicts.append(verdict)
     if not verdict.allowed:
         raise RateLimited()
 
@@ -122,9 +128,22 @@ def has_scope(row: dict[str, Any], scope: str) -> bool:
     return scope in granted or (scope == "read" and "write" in granted)
 
 
+def admit(key: str, secret: str, *demands: tuple[str, str]) -> dict[str, Any]:
+    """The one gate of every family that takes API keys, in one order: authenticate, count
+    the request against the key's rate limits, demand each ``(scope, refusal)`` and check
+    the raw input. A family differs only in where its credentials come from."""
+    row = authenticate(key, secret)
+    enforce_rate_limit(row)
+    for scope, refusal in demands:
+        if not has_scope(row, scope):
+            raise Forbidden(refusal)
+    check_raw_input()
+    return row
+
+
 def require(scope: str | None) -> Callable[[F], F]:
-    """Decorate a view: authenticate the request, count it against the key's rate limits
-    and demand ``scope`` (``None``: any valid key)."""
+    """Decorate a view: pass the shared gate (``admit``) with the headers' credentials and
+    demand ``scope`` (``None``: any valid key)."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -132,11 +151,8 @@ def require(scope: str | None) -> Callable[[F], F]:
             found = credentials()
             if found is None:
                 raise Unauthorized("Missing API credentials (X-API-Key and X-API-Secret)")
-            row = authenticate(*found)
-            enforce_rate_limit(row)
-            if scope is not None and not has_scope(row, scope):
-                raise Forbidden(f"This API key lacks the '{scope}' scope")
-            check_raw_input()
+            demands = () if scope is None else ((scope, f"This API key lacks the '{scope}' scope"),)
+            admit(*found, *demands)
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

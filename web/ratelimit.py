@@ -44,7 +44,8 @@ class Verdict:
 
 
 class KeyRateLimiter:
-    """Counts each API key's requests against its own ``requests_per_minute`` and ``_per_hour``."""
+    """Counts each API key's requests against its own ``requests_per_minute`` and ``_per_hour``,
+    and any other caller (the public RPC's client addresses and organizations) by name."""
 
     def __init__(self, settings: Settings) -> None:
         pool = redis.ConnectionPool.from_url(settings.redis_url)
@@ -67,6 +68,14 @@ class KeyRateLimiter:
             RateLimitItemPerMinute(max(1, per_minute)),
             RateLimitItemPerHour(max(1, per_hour)),
         )
+        return self.count(ident, items)
+
+    def hit_per_minute(self, ident: str, per_minute: int) -> Verdict:
+        """Count one request for a caller named ``ident`` (a prefix keeps kinds apart)."""
+        return self.count(ident, (RateLimitItemPerMinute(max(1, per_minute)),))
+
+    def count(self, ident: str, items: tuple[RateLimitItem, ...]) -> Verdict:
+        """Count one request for ``ident`` against each of ``items``; the tightest decides."""
         for item in items:
             if not self.strategy.hit(item, ident):
                 return self._verdict(item, ident, allowed=False)

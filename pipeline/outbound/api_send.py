@@ -17,7 +17,7 @@ from uuid import UUID
 from config import Settings
 from pipeline.db import Connection
 from pipeline.errors import InputError
-from pipeline.fetch import fetch
+from pipeline.fetch import Deadline, fetch
 from pipeline.outbound.compose import OutboundAttachment
 from pipeline.outbound.send import OutboundMail, queue_mail
 from pipeline.stages import Job
@@ -88,11 +88,12 @@ def _thread_of(
 def attachments_of(
     items: list[dict[str, Any]], settings: Settings
 ) -> tuple[OutboundAttachment, ...]:
-    """Each ``{name, content}`` decoded or ``{name, url}`` fetched, within the size limit."""
-    budget = settings.max_message_bytes
+    """Each ``{name, content}`` decoded or ``{name, url}`` fetched, within the size limit
+    and one fetch deadline for them all."""
+    budget, deadline = settings.max_message_bytes, Deadline()
     result = []
     for index, item in enumerate(items):
-        attachment = _attachment(index, item, budget, settings)
+        attachment = _attachment(index, item, budget, settings, deadline)
         budget -= len(attachment.content)
         if budget < 0:
             raise InputError("Attachments are too large", f"attachments.{index}", TOO_LARGE)
@@ -101,7 +102,7 @@ def attachments_of(
 
 
 def _attachment(
-    index: int, item: dict[str, Any], budget: int, settings: Settings
+    index: int, item: dict[str, Any], budget: int, settings: Settings, deadline: Deadline
 ) -> OutboundAttachment:
     name, field = item["name"], f"attachments.{index}"
     if item.get("content") is not None:
@@ -113,6 +114,7 @@ def _attachment(
             max_bytes=max(budget, 0),
             allow_private=settings.fetch_allow_private,
             field=f"{field}.url",
+            deadline=deadline,
         )
         content, declared = fetched.data, fetched.content_type.split(";")[0].strip()
     if declared == "application/octet-stream":

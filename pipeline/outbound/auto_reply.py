@@ -11,6 +11,7 @@ because a loop between two auto-responders is the one mistake it must not make.
 from __future__ import annotations
 
 from pipeline.db import Connection
+from pipeline.intake.providers import generic
 from pipeline.outbound.send import OutboundMail, queue_mail, thread_of
 from pipeline.records import Message
 from pipeline.stages import Job, StageContext
@@ -32,7 +33,9 @@ def plan_auto_reply(
     if not settings.enabled:
         return (), None
     recipient, skipped = reply_recipient(msg), None
-    if recipient is None:
+    if msg.channel == generic.CHANNEL and not settings.rpc_enabled:
+        skipped = "came through the public RPC, whose auto-replies are off"
+    elif recipient is None:
         skipped = "no return address"
     elif is_automatic(msg) or _is_own_address(conn, recipient, ctx):
         skipped = "automatic or own mail"

@@ -15,6 +15,7 @@ ORG_SETTINGS = (
     "auto_reply_subject",
     "auto_reply_body",
     "auto_reply_window_seconds",
+    "rpc_auto_reply_enabled",
     "flood_limit",
     "flood_window_seconds",
 )

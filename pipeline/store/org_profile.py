@@ -24,6 +24,7 @@ class AutoReplySettings:
     subject: str | None = None
     body: str | None = None
     window_seconds: int = 0
+    rpc_enabled: bool = False  # also to mail that came through the public 001 RPC
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ PROFILE_SQL = """
 SELECT o.unmatched_policy, o.closed_reply_policy, o.append_open_ticket,
        o.flood_limit, o.flood_window_seconds, o.settings->>'phone_region' AS phone_region,
        o.auto_reply_enabled, o.auto_reply_subject, o.auto_reply_body,
-       o.auto_reply_window_seconds,
+       o.auto_reply_window_seconds, o.rpc_auto_reply_enabled,
        ARRAY(SELECT email FROM excluded_emails e WHERE e.org_id = o.id ORDER BY e.id)
            AS excluded,
        ARRAY(SELECT subject FROM ignored_subjects s WHERE s.org_id = o.id ORDER BY s.id)
@@ -108,5 +109,6 @@ def load(conn: Connection, msg: Message) -> OrgProfile:
             row["auto_reply_subject"],
             row["auto_reply_body"],
             row["auto_reply_window_seconds"],
+            row["rpc_auto_reply_enabled"],
         ),
     )

@@ -135,26 +135,26 @@ def test_a_declared_size_over_the_limit_is_413_without_fetching(app, conn, org, 
     assert_refused(response, 413, "attachments.0.url", conn)
 
 
-def test_an_unknown_organization_is_404(client, conn, org, mailbox):
+def test_an_unknown_organization_is_refused_as_any_other_call(client, conn, org, mailbox):
     response = client.post(
         PATH, json=inbound(org, organizationId="00000000-0000-0000-0000-000000000000")
     )
-    assert_refused(response, 404, "organizationId", conn)
+    assert_refused(response, 403, None, conn)
 
 
-def test_mail_to_another_organizations_mailbox_is_422(client, conn, org, mailbox):
+def test_mail_to_another_organizations_mailbox_is_refused(client, conn, org, mailbox):
     from pipeline.store import mailboxes
     from tests.helpers import make_org
 
     other = make_org(conn, "Globex")
     mailboxes.create(conn, other.org_id, "help@globex.test")
     response = client.post(PATH, json=inbound(org, to="help@globex.test"))
-    assert_refused(response, 422, "to", conn)
+    assert_refused(response, 403, None, conn)
 
 
-def test_mail_to_an_unknown_address_is_422(client, conn, org, mailbox):
+def test_mail_to_an_unknown_address_is_refused(client, conn, org, mailbox):
     response = client.post(PATH, json=inbound(org, to="nobody@example.com"))
-    assert_refused(response, 422, "to", conn)
+    assert_refused(response, 403, None, conn)
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,12 @@ from flask import Blueprint, g
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import InputError, NotFound
-from pipeline.store import delivery_queries
+from pipeline.store import delivery_queries, rpc_access
 from pipeline.store.deliveries import EVENTS
 from web.auth import require
 from web.db import get_conn
 from web.envelopes import ok, pagination
+from web.hooks import rpc_gate
 from web.openapi import Id, PageQuery, answers, native
 from web.serialize import iso
 
@@ -37,6 +38,9 @@ class OrganizationPatch(BaseModel):
     auto_reply_subject: str | None = Field(None, min_length=1, max_length=500)
     auto_reply_body: str | None = Field(None, min_length=1, max_length=20_000)
     auto_reply_window_seconds: int | None = Field(None, ge=0, le=30 * 86400)
+    rpc_auto_reply_enabled: bool | None = Field(
+        None, description="Auto-replies also to mail that came through the public RPC"
+    )
     flood_limit: int | None = Field(None, ge=1, le=100_000)
     flood_window_seconds: int | None = Field(None, ge=1, le=30 * 86400)
 
@@ -62,6 +66,7 @@ def organization(row: dict[str, Any]) -> dict[str, Any]:
         "id": str(row["id"]),
         "name": row["name"],
         **{name: row[name] for name in delivery_queries.ORG_SETTINGS},
+        "rpc_secret_set": row["rpc_secret_hash"] is not None,
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
     }
@@ -112,4 +117,23 @@ def update_organization(json: OrganizationPatch):
         raise InputError(f"{nulls[0]}: may not be null", nulls[0], 422)
     conn = get_conn()
     delivery_queries.update_organization(conn, g.org_id, values)
+    return ok(organization(delivery_queries.organization(conn, g.org_id)))
+
+
+@bp.post("/organization/rpc-secret")
+@require("admin")
+@native(resp=answers(ok=201), tags=["organization"])
+def issue_rpc_secret():
+    """A new secret for the public RPC (shown once); from now on calls without it fail."""
+    secret = rpc_access.issue_secret(get_conn(), g.org_id)
+    return ok({"rpc_secret": secret, "header": rpc_gate.SECRET_HEADER}, 201)
+
+
+@bp.delete("/organization/rpc-secret")
+@require("admin")
+@native(resp=answers(), tags=["organization"])
+def clear_rpc_secret():
+    """Make the public RPC public again, as its seed documents it."""
+    conn = get_conn()
+    rpc_access.clear_secret(conn, g.org_id)
     return ok(organization(delivery_queries.organization(conn, g.org_id)))

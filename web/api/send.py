@@ -19,6 +19,7 @@ from pipeline.mail.header_safety import check_address, check_header_text
 from pipeline.outbound import api_send
 from pipeline.store import sent_mails
 from web.auth import require
+from web.body_limits import large_body
 from web.db import commit, get_conn
 from web.envelopes import ok, pagination
 from web.openapi import PageQuery, spec
@@ -84,6 +85,7 @@ class HistoryQuery(PageQuery):
 
 
 @bp.post("/send")
+@large_body
 @require("send")
 @spec.validate(json=SendRequest, tags=["send"])
 def send(json: SendRequest):

@@ -15,9 +15,9 @@ from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import BaseModel, Field
 
 from pipeline import mailbox_secrets
-from pipeline.errors import Conflict, Forbidden, InputError, NotFound, Unauthorized
+from pipeline.errors import Conflict, InputError, NotFound, Unauthorized
 from pipeline.store import filter_lists, mailbox_admin, sent_mail_audit, sent_mails
-from web.auth import authenticate, credentials, has_scope
+from web.auth import admit, credentials
 from web.db import get_conn
 from web.families import laravel
 from web.openapi import spec
@@ -42,7 +42,8 @@ def input_error(exc: InputError):
 
 
 def ability(name: str) -> Callable[[F], F]:
-    """Decorate a view: a valid token, the admin role, and the scope behind ``name``."""
+    """Decorate a view: the shared gate (``admit``, rate limits included) with the Bearer
+    token, demanding the admin role and the scope behind ``name``."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -50,11 +51,11 @@ def ability(name: str) -> Callable[[F], F]:
             found = credentials()
             if found is None:
                 raise Unauthorized()
-            row = authenticate(*found)
-            if "admin" not in row["scopes"]:
-                raise Forbidden("This action requires an admin token")
-            if not has_scope(row, ABILITY_SCOPES[name]):
-                raise Forbidden(f"This token lacks the '{name}' ability")
+            admit(
+                *found,
+                ("admin", "This action requires an admin token"),
+                (ABILITY_SCOPES[name], f"This token lacks the '{name}' ability"),
+            )
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

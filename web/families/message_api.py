@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from pydantic import BaseModel, Field
 
-from pipeline import api_tickets
+from pipeline import api_tickets, fetch
 from pipeline.errors import InputError, NotFound
 from pipeline.stages import StageContext
 from pipeline.store import address_log, emails, ticket_actions, ticket_feed, tickets
@@ -79,7 +79,7 @@ class InsertTicketBody(BaseModel):
     subject: str = Field(min_length=1)
     toEmail: str = Field(pattern=EMAIL)
     appendOpenTicket: bool = True
-    attachments: list[str] = Field(default_factory=list)
+    attachments: list[str] = Field(default_factory=list, max_length=fetch.MAX_URLS)
     assignAgents: list[str] = Field(default_factory=list)
     autoReply: bool = True
     labels: list[str] = Field(default_factory=list)

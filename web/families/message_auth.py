@@ -15,14 +15,15 @@ from flask import g
 
 from pipeline.errors import Forbidden, Unauthorized
 from pipeline.store import contacts, keys
-from web.auth import authenticate, has_scope
+from web.auth import admit
 from web.db import get_conn
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def path_key(scope: str) -> Callable[[F], F]:
-    """Decorate a view taking ``apiKey`` and ``userId``: authenticate and demand ``scope``."""
+    """Decorate a view taking ``apiKey`` and ``userId``: the shared gate (``admit``, rate
+    limits included) with the path's key, demanding ``scope``; then the acting agent."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -30,9 +31,7 @@ def path_key(scope: str) -> Callable[[F], F]:
             key, secret = keys.split_token(kwargs["apiKey"])
             if not key or not secret:
                 raise Unauthorized("Invalid API key")
-            row = authenticate(key, secret)
-            if not has_scope(row, scope):
-                raise Forbidden(f"This API key lacks the '{scope}' scope")
+            admit(key, secret, (scope, f"This API key lacks the '{scope}' scope"))
             g.agent = contacts.find_agent(get_conn(), g.org_id, kwargs["userId"])
             if g.agent is None:
                 raise Forbidden("Unknown user for this API key")

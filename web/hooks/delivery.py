@@ -29,6 +29,7 @@ from pipeline.store import endpoints
 from pipeline.store.deliveries import DeliveryEvent
 from web import db
 from web.auth import check_raw_input, credentials, enforce_address_limit, require
+from web.body_limits import large_body
 from web.hooks import errors, replay, storing
 from web.openapi import spec
 
@@ -75,6 +76,7 @@ def _signing_org(conn: Connection, message_id: str, signature: dict) -> UUID:
 
 
 @bp.post("/mail-report")
+@large_body
 @spec.validate(tags=["delivery events"])
 def mail_report():
     if credentials() is not None:

@@ -21,6 +21,7 @@ from pipeline.intake.providers import Inbound, mailgun, postmark, sendgrid
 from pipeline.records import Mailbox
 from pipeline.store import endpoints, mailboxes
 from web import db
+from web.body_limits import large_body
 from web.hooks import errors, forms, replay, storing
 from web.openapi import spec
 
@@ -28,6 +29,7 @@ bp = errors.blueprint("hooks_inbound", __name__, basic_auth=True, url_prefix=end
 
 
 @bp.post("/<provider>/<token>")
+@large_body
 @spec.validate(tags=["provider webhooks"])
 def receive(provider: str, token: str):
     conn = db.get_conn()

@@ -1,9 +1,10 @@
 """``001_…`` ``POST /api/rpc/tickets/email/inbound``: generic inbound JSON, processed at once.
 
 Public by the seed: the caller is trusted only as far as ``organizationId`` names an
-organization and ``to`` is one of that organization's mailbox addresses. The message is
-stored through the one door, committed, then run through the pipeline within the request
-so the answer can name the ticket.
+organization and ``to`` is one of that organization's mailbox addresses, plus the
+organization's secret when it set one (``web/hooks/rpc_gate.py``: rate limits, secret, one
+uniform refusal). The message is stored through the one door, committed, then run through
+the pipeline within the request so the answer can name the ticket.
 """
 
 from __future__ import annotations
@@ -12,21 +13,22 @@ import logging
 
 from flask import current_app, jsonify, request
 
-from pipeline.errors import InputError, NotFound, PermanentError
+from pipeline.errors import InputError, PermanentError
 from pipeline.intake import FIRST_STAGE
 from pipeline.intake.providers import generic
 from pipeline.intake.providers.generic import InboundEmail
-from pipeline.records import Mailbox
 from pipeline.runner import run_stage
 from pipeline.stages import StageContext
-from pipeline.store import mailboxes
 from web import db
-from web.hooks import errors, storing
+from web.hooks import errors, rpc_gate, storing
 from web.openapi import spec
 
 log = logging.getLogger(__name__)
 
 bp = errors.blueprint("rpc_inbound", __name__, url_prefix="/api/rpc")
+
+
+bp.before_request(rpc_gate.limit_by_address)
 
 
 @bp.before_request
@@ -38,7 +40,7 @@ def _require_json() -> None:
 @bp.post("/tickets/email/inbound")
 @spec.validate(json=InboundEmail, tags=["inbound"])
 def inbound_email(json: InboundEmail):
-    mailbox = _mailbox(json)
+    mailbox = rpc_gate.admit(json)
     config = storing.settings()
     files = generic.fetch_attachments(json, config.max_message_bytes, config.fetch_allow_private)
     message_id = storing.store(generic.to_inbound(json, files), mailbox, "webhook:generic")
@@ -47,17 +49,6 @@ def inbound_email(json: InboundEmail):
     except PermanentError as exc:
         raise InputError(f"message {message_id} stored but could not be processed: {exc}") from None
     return jsonify({"success": True, **outcome(message_id)}), 200
-
-
-def _mailbox(payload: InboundEmail) -> Mailbox:
-    conn = db.get_conn()
-    org = conn.execute("SELECT id FROM organizations WHERE id = %s", (payload.organizationId,))
-    if org.fetchone() is None:
-        raise NotFound("Organization not found", "organizationId")
-    box = mailboxes.find_by_address(conn, generic.address(payload.to, "to"))
-    if box is None or box.org_id != payload.organizationId:
-        raise InputError("'to' is not an address of this organization's mailboxes", "to", 422)
-    return box
 
 
 def _process(message_id: int) -> None:

@@ -13,11 +13,12 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import InputError
-from pipeline.fetch import fetch
+from pipeline.fetch import MAX_URLS, Deadline, fetch
 from pipeline.intake.providers import Inbound, Upload
 from pipeline.intake.providers.compose import compose
 from pipeline.records import Envelope
 
+CHANNEL = "webhook:generic"
 INVALID = 422
 TOO_LARGE = 413
 
@@ -43,7 +44,7 @@ class InboundEmail(BaseModel):
     messageId: str | None = None
     inReplyTo: str | None = None
     references: str | None = None
-    attachments: list[AttachmentRef] = []
+    attachments: list[AttachmentRef] = Field([], max_length=MAX_URLS)
 
 
 def address(value: str, field: str) -> str:
@@ -60,14 +61,19 @@ def bracketed(message_id: str) -> str:
     return value if value.startswith("<") else f"<{value}>"
 
 
-def fetch_attachments(payload: InboundEmail, max_bytes: int, allow_private: bool) -> list[Upload]:
-    """Download every attachment within ``max_bytes`` in total; raises ``InputError``."""
-    uploads, budget = [], max_bytes
+def fetch_attachments(
+    payload: InboundEmail, max_bytes: int, allow_private: bool, deadline: Deadline | None = None
+) -> list[Upload]:
+    """Download every attachment within ``max_bytes`` and one ``deadline`` in total;
+    raises ``InputError``."""
+    uploads, budget, deadline = [], max_bytes, deadline or Deadline()
     for index, ref in enumerate(payload.attachments):
         field = f"attachments.{index}.url"
         if ref.size is not None and ref.size > budget:
             raise InputError(f"attachments exceed {max_bytes} bytes", field, TOO_LARGE)
-        got = fetch(ref.url, max_bytes=budget, allow_private=allow_private, field=field)
+        got = fetch(
+            ref.url, max_bytes=budget, allow_private=allow_private, field=field, deadline=deadline
+        )
         budget -= len(got.data)
         name = ref.filename or got.filename
         uploads.append(Upload(name, ref.contentType or got.content_type, got.data))
