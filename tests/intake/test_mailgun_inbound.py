@@ -61,8 +61,38 @@ def test_a_replayed_token_is_refused_with_406_and_stored_once(client, conn, endp
     again = client.post(endpoint.path, data=raw_form() | signed)
     assert first.status_code == 200
     assert again.status_code == 406
-    assert again.json["field"] == "token"
+    assert again.json["field"] == "signature"
     assert pp.message_count(conn) == 1
+
+
+def test_a_replay_recut_as_a_float_timestamp_and_shorter_token_is_refused(client, conn, endpoint):
+    """The attack: ``timestamp + "e0"`` and ``token[2:]`` sign the same string."""
+    signed = pp.mailgun_sign(SIGNING_KEY, token="e0" + "5f" * 24)
+    assert client.post(endpoint.path, data=raw_form() | signed).status_code == 200
+    recut = signed | {"timestamp": signed["timestamp"] + "e0", "token": signed["token"][2:]}
+    again = client.post(endpoint.path, data=raw_form() | recut)
+    assert again.status_code == 406
+    assert pp.message_count(conn) == 1
+
+
+def test_a_replay_with_the_signature_in_upper_case_is_refused(client, conn, endpoint):
+    signed = pp.mailgun_sign(SIGNING_KEY)
+    assert client.post(endpoint.path, data=raw_form() | signed).status_code == 200
+    shouted = signed | {"signature": signed["signature"].upper()}
+    again = client.post(endpoint.path, data=raw_form() | shouted)
+    assert (again.status_code, again.json["field"]) == (406, "signature")
+    assert pp.message_count(conn) == 1
+
+
+@pytest.mark.parametrize("shape", ["{}e0", "{}.0", "{}.5", " {}", "+{}", "0x{:x}"])
+def test_a_correctly_signed_timestamp_that_is_not_whole_seconds_is_refused(
+    client, conn, endpoint, shape
+):
+    timestamp, token = shape.format(int(time.time())), "ab" * 25
+    signature = pp.signature_for(SIGNING_KEY, timestamp, token)
+    signed = {"timestamp": timestamp, "token": token, "signature": signature}
+    response = client.post(endpoint.path, data=raw_form() | signed)
+    assert_refused(response, 406, "timestamp", conn)
 
 
 def test_a_refused_post_does_not_burn_its_token_for_the_retry(client, conn, endpoint):
