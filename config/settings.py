@@ -45,6 +45,8 @@ class Settings:
     imap_lock_seconds: int = 900
     imap_verify_tls: bool = True
     webhook_max_age_seconds: int = 300
+    max_mime_parts: int = 1000
+    metrics_token: str = ""
 
     def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with ``changes`` applied (tests build their own settings this way)."""
@@ -100,4 +102,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         imap_verify_tls=env.get("INTAKE_IMAP_VERIFY_TLS", "1").strip().lower()
         not in {"0", "false", "no", "off"},
         webhook_max_age_seconds=int(env.get("INTAKE_WEBHOOK_MAX_AGE_SECONDS", "300")),
+        max_mime_parts=int(env.get("INTAKE_MAX_MIME_PARTS", "1000")),
+        metrics_token=env.get("INTAKE_METRICS_TOKEN", ""),
     )
