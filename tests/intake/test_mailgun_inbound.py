@@ -236,3 +236,48 @@ def test_an_urlencoded_post_is_accepted(client, conn, endpoint):
     )
     assert response.status_code == 200, response.json
     assert pp.message_count(conn) == 1
+
+
+def forged_form(total_bytes: int, parts: int) -> tuple[str, bytes]:
+    """A form of ``parts`` attachments, its (forged) signature fields last."""
+    boundary = b"forged-boundary"
+    chunk = b"A" * (total_bytes // parts)
+    out = [b'--%s\r\nContent-Disposition: form-data; name="recipient"\r\n\r\n%s\r\n' % (
+        boundary, RECIPIENT.encode())]  # fmt: skip
+    for i in range(parts):
+        out.append(
+            b'--%s\r\nContent-Disposition: form-data; name="attachment-%d"; filename="f%d"\r\n'
+            b"Content-Type: application/octet-stream\r\n\r\n%s\r\n" % (boundary, i, i, chunk)
+        )
+    for name, value in pp.mailgun_sign("not-the-signing-key").items():
+        out.append(
+            b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
+            % (boundary, name.encode(), value.encode())
+        )
+    out.append(b"--%s--\r\n" % boundary)
+    return f"multipart/form-data; boundary={boundary.decode()}", b"".join(out)
+
+
+def test_a_34_mb_forged_form_is_refused_before_the_form_is_parsed(
+    client, conn, endpoint, monkeypatch
+):
+    from web.hooks import forms
+
+    parsed = []
+    full_parse = forms.form_fields
+    monkeypatch.setattr(forms, "form_fields", lambda *a: parsed.append(a) or full_parse(*a))
+    content_type, body = forged_form(34 * 1024 * 1024, 20_000)
+    started = time.monotonic()
+    response = client.post(endpoint.path, data=body, content_type=content_type)
+    assert_refused(response, 406, "signature", conn)
+    assert parsed == []  # no field or attachment was built
+    assert time.monotonic() - started < 10  # the full parse of such forms took 32 s
+
+
+def test_a_signed_form_whose_signature_comes_after_its_attachments_is_stored(
+    client, conn, endpoint
+):
+    form = pp.mailgun_parsed(sample_mail(), RECIPIENT) | pp.mailgun_sign(SIGNING_KEY)
+    response = client.post(endpoint.path, data=form)
+    assert response.status_code == 200, response.json
+    assert pp.message_count(conn) == 1

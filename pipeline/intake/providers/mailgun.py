@@ -22,6 +22,7 @@ INVALID = 422
 # Mailgun's timestamps are whole seconds. Anything else ("1700000000e0", "1.7e9") would let
 # the digits of ``timestamp + token`` be split differently under the same signature.
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE_FIELDS = ("timestamp", "token", "signature")
 
 
 def signature_of(signing_key: str, timestamp: str, token: str) -> str:
@@ -33,7 +34,7 @@ def signature_of(signing_key: str, timestamp: str, token: str) -> str:
 def signature_fields(fields: Mapping[str, object]) -> tuple[str, str, str]:
     """``timestamp``, ``token`` and ``signature``; raises ``InputError`` 406 when one is missing."""
     values = []
-    for name in ("timestamp", "token", "signature"):
+    for name in SIGNATURE_FIELDS:
         value = fields.get(name)
         if isinstance(value, int) and name == "timestamp":
             value = str(value)
