@@ -61,7 +61,15 @@ def test_a_wanted_field_longer_than_the_bound_is_413():
     assert (raised.value.status, raised.value.field) == (413, "signature")
 
 
-@pytest.mark.parametrize("content_type", ["multipart/form-data", "text/plain", ""])
+def test_a_part_without_a_blank_line_does_not_borrow_the_next_parts_body():
+    body = form(b'Content-Disposition: form-data; name="token"', field("signature", b"s"))
+    assert named_fields(MULTIPART, body, NAMES) == {"signature": b"s"}
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "text/plain", "", "multipart/form-data; boundary*=utf-8''%E2%82%AC"],
+)
 def test_a_body_that_is_not_a_form_with_a_boundary_is_415(content_type):
     with pytest.raises(InputError) as raised:
         named_fields(content_type, b"timestamp=1", NAMES)

@@ -55,7 +55,11 @@ def named_fields(
     boundary = parse_options_header(content_type)[1].get("boundary")
     if not boundary:
         raise InputError("multipart/form-data without a boundary", None, UNSUPPORTED)
-    return _multipart_named(body, boundary.encode("latin-1"), names, max_bytes)
+    try:
+        delimiter = boundary.encode("latin-1")
+    except UnicodeEncodeError:  # an RFC 2231 boundary no body can contain
+        raise InputError("malformed multipart/form-data boundary", None, UNSUPPORTED) from None
+    return _multipart_named(body, delimiter, names, max_bytes)
 
 
 def _urlencoded_named(body: bytes, names: Collection[str]) -> dict[str, bytes]:
@@ -82,16 +86,16 @@ def _multipart_named(
         start = body.find(b"\n", at) + 1
         if body.startswith(b"--", at + len(delimiter) - 1) or start == 0:
             break  # the close delimiter, or a delimiter line that never ends
-        end = body.find(delimiter, start)
-        head = HEADERS_END.search(body, start, start + MAX_PART_HEADERS)
+        after = body.find(delimiter, start)
+        end = after if after != -1 else len(body)
+        head = HEADERS_END.search(body, start, min(end, start + MAX_PART_HEADERS))
         name = _field_name(body[start : head.start()]) if head else None
-        if name in names and name not in found:
-            value = body[head.end() : end if end != -1 else len(body)]
-            value = value[:-1] if value.endswith(b"\r") else value
-            if len(value) > max_bytes:
+        if head and name in names and name not in found:
+            value_end = end - 1 if body[end - 1 : end] == b"\r" else end
+            if value_end - head.end() > max_bytes:  # measured before anything is copied
                 raise InputError(f"form field '{name}' is too long", name, 413)
-            found[name] = value
-        at = end + 1 if end != -1 else -1
+            found[name] = body[head.end() : value_end]
+        at = after + 1 if after != -1 else -1
     return found
 
 
