@@ -10,14 +10,16 @@ from tests.helpers import mfs
 from tests.pipeline.mailflow import deliver, message, ticket_of
 
 
-def many_parts(count: int, boundary: str = "b1", declared: str | None = None) -> bytes:
+def many_parts(
+    count: int, boundary: str = "b1", declared: str | None = None, kind: str = "mixed"
+) -> bytes:
     head = mfs(f"""
         From: a@example.org
         To: support@example.com
         Subject: Many parts
         Message-ID: <many@example.org>
         MIME-Version: 1.0
-        Content-Type: multipart/mixed; boundary="{declared or boundary}"
+        Content-Type: multipart/{kind}; boundary="{declared or boundary}"
 
         --{boundary}
         Content-Type: text/plain
@@ -54,6 +56,19 @@ def test_fifty_thousand_parts_are_parsed_fast_with_capped_rows_a_flag_and_a_tick
     ).fetchone()
     assert stored["size"] == len(raw)  # the raw message is kept whole
     assert elapsed < 30  # uncapped: a minute and a gigabyte for 100,000 parts
+
+
+def test_a_delivery_report_of_fifty_thousand_parts_is_read_by_the_filter_within_the_cap(
+    pool, conn, mailbox
+):
+    raw = many_parts(50_000, kind="report; report-type=delivery-status")
+    started = time.monotonic()
+    message_id = deliver(pool, raw, mailbox)
+    assert time.monotonic() - started < 30
+    row = message(conn, message_id)
+    assert row["state"] == "filtered"
+    assert row["analysis"]["filter"]["verdict"] == "filtered"
+    assert row["analysis"]["filter"]["mime_parts_capped"] is True
 
 
 def test_a_cap_is_kept_when_the_declared_boundary_is_not_the_one_used():
