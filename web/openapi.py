@@ -166,7 +166,7 @@ def register(app: Flask) -> None:
     def openapi_json():
         return jsonify(spec.spec)
 
-    config = {"app_name": "Intake API", "validatorUrl": None}
+    config = {"app_name": "Intake API", "validatorUrl": None, "layout": "BaseLayout"}
     app.register_blueprint(get_swaggerui_blueprint(DOCS_PATH, "/openapi.json", config=config))
     for page in FORMER_DOCS_PAGES:
         app.add_url_rule(
