@@ -52,6 +52,8 @@ class Settings:
     mail_report_max_bytes: int = 1 * MIB
     mail_report_per_minute: int = 30
     mail_report_per_hour: int = 300
+    max_mime_parts: int = 1000
+    metrics_token: str = ""
 
     def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with ``changes`` applied (tests build their own settings this way)."""
@@ -114,4 +116,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mail_report_max_bytes=int(env.get("INTAKE_MAIL_REPORT_MAX_BYTES", str(MIB))),
         mail_report_per_minute=int(env.get("INTAKE_MAIL_REPORT_PER_MINUTE", "30")),
         mail_report_per_hour=int(env.get("INTAKE_MAIL_REPORT_PER_HOUR", "300")),
+        max_mime_parts=int(env.get("INTAKE_MAX_MIME_PARTS", "1000")),
+        metrics_token=env.get("INTAKE_METRICS_TOKEN", ""),
     )

@@ -1,36 +1,37 @@
-"""Voicemail audio to MP3 with pydub, for browsers that cannot play GSM 6.10 WAV.
+"""Voicemail audio to MP3, for browsers that cannot play GSM 6.10 WAV: one ffmpeg process.
 
-pydub runs ffmpeg. The ffmpeg on ``PATH`` is used when there is one (or the one named by
-``INTAKE_FFMPEG``); otherwise the static build shipped in the ``imageio-ffmpeg`` wheel,
-so no system package is needed. That build has no ``ffprobe``, which pydub calls to
-guess an input's codec, so the container and codec are read here from the file's own
-header and handed to ``AudioSegment.from_file``: pydub then never probes.
+ffmpeg decodes, downmixes, resamples and encodes in a stream, in its own process: the
+worker never holds decoded PCM (a one-hour 44.1 kHz stereo MP3 is 635 MB of it, and going
+through pydub's segments made a worker grow to 2.2 GB). What the worker holds is the
+attachment and the small MP3. ffmpeg reads at most ``MAX_SECONDS`` of audio and is killed
+after ``TIMEOUT_SECONDS``; the MP3 is mono at no more than 16 kHz and 32 kbit/s.
+
+The ffmpeg on ``PATH`` is used when there is one (or the one named by ``INTAKE_FFMPEG``);
+otherwise the static build shipped in the ``imageio-ffmpeg`` wheel, so no system package is
+needed. That build has no ``ffprobe``, so the container and codec are read here from the
+file's own header and named to ffmpeg.
 """
 
 from __future__ import annotations
 
-import io
 import shutil
 import struct
-import warnings
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from functools import cache
-
-with warnings.catch_warnings():
-    # pydub warns at import time when no ffmpeg is on PATH; we point it at one below.
-    warnings.simplefilter("ignore", RuntimeWarning)
-    from pydub import AudioSegment
-    from pydub.exceptions import CouldntDecodeError
+from pathlib import Path
 
 MP3_BITRATE = "32k"  # plenty for 8 kHz telephone speech
-# Bounds on what one voicemail may cost a worker: decoding stops after an hour (a 50 MB
-# MP3 could otherwise expand to gigabytes of PCM), and the MP3 is mono speech quality.
 MAX_SECONDS = 3600
-MAX_FRAME_RATE = 16_000
+# Rates the MP3 may have: ffmpeg keeps an input's rate when listed, else takes the nearest.
+MP3_RATES = (8_000, 11_025, 12_000, 16_000)
+MAX_FRAME_RATE = MP3_RATES[-1]
+TIMEOUT_SECONDS = 300
 
 # WAVE format tags (RFC 2361) → ffmpeg decoder names.
 WAV_CODECS = {
-    0x0001: None,  # PCM: decoded by pydub itself, codec chosen by sample width
+    0x0001: None,  # PCM: the codec is chosen by sample width
     0x0003: "pcm_f32le",
     0x0006: "pcm_alaw",
     0x0007: "pcm_mulaw",
@@ -66,34 +67,51 @@ def ffmpeg_path(configured: str = "") -> str:
 
 
 def transcode(data: bytes, ffmpeg: str = "") -> Transcoded:
-    """MP3 bytes and whole-second duration of ``data``; raises ``AudioError``."""
-    segment = decode(data, ffmpeg).set_channels(1)
-    if segment.frame_rate > MAX_FRAME_RATE:
-        segment = segment.set_frame_rate(MAX_FRAME_RATE)
-    out = io.BytesIO()
-    segment.export(out, format="mp3", bitrate=MP3_BITRATE)
-    return Transcoded(out.getvalue(), duration_of(segment))
-
-
-def decode(data: bytes, ffmpeg: str = "") -> AudioSegment:
-    """``data`` (its first ``MAX_SECONDS``) as a pydub segment, without ffprobe; raises
-    ``AudioError``."""
+    """MP3 bytes and whole-second duration of ``data`` (its first ``MAX_SECONDS``);
+    raises ``AudioError``."""
     container, codec = sniff(data)
-    AudioSegment.converter = ffmpeg_path(ffmpeg)
-    try:
-        segment = AudioSegment.from_file(
-            io.BytesIO(data), format=container, codec=codec, duration=MAX_SECONDS
-        )
-    except CouldntDecodeError as exc:
-        raise AudioError(f"cannot decode {container}/{codec}: {_last_line(exc)}") from None
-    if len(segment) == 0:
+    with tempfile.TemporaryDirectory(prefix="intake-audio-") as folder:
+        source, target = Path(folder) / f"in.{container}", Path(folder) / "out.mp3"
+        source.write_bytes(data)
+        command = ffmpeg_command(ffmpeg_path(ffmpeg), container, codec, source, target)
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise AudioError(f"ffmpeg took longer than {TIMEOUT_SECONDS} s") from None
+        if done.returncode != 0:
+            reason = _last_line(done.stderr.decode("utf-8", "replace"))
+            raise AudioError(f"cannot decode {container}/{codec}: {reason}")
+        seconds = _encoded_seconds(done.stdout.decode("ascii", "replace"))
+        mp3 = target.read_bytes() if target.exists() else b""
+    if seconds <= 0 or not mp3:
         raise AudioError("the audio has no samples")
-    return segment
+    return Transcoded(mp3, int(seconds + 0.5))  # rounded half up: 41.5 s shows as 0:42
 
 
-def duration_of(segment: AudioSegment) -> int:
-    """Whole seconds, rounded half up (a 41.5 s message shows as 0:42)."""
-    return int(len(segment) / 1000 + 0.5)
+def ffmpeg_command(
+    ffmpeg: str, container: str, codec: str | None, source: Path, target: Path
+) -> list[str]:
+    """Decode ``source`` as ``container``/``codec`` (no probing), write mono MP3 to
+    ``target``, and report progress (the encoded duration) on stdout."""
+    rates = "|".join(str(rate) for rate in MP3_RATES)
+    return [
+        ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-threads", "1",
+        "-f", container, *(["-acodec", codec] if codec else []), "-t", str(MAX_SECONDS),
+        "-i", str(source),
+        "-vn", "-sn", "-dn", "-map_metadata", "-1",
+        "-af", f"aformat=channel_layouts=mono:sample_rates={rates}",
+        "-codec:a", "libmp3lame", "-b:a", MP3_BITRATE, "-f", "mp3",
+        "-progress", "pipe:1", "-y", str(target),
+    ]  # fmt: skip
+
+
+def _encoded_seconds(progress: str) -> float:
+    """The last ``out_time_us`` ffmpeg reported: how much audio the MP3 holds."""
+    micros = [
+        line.partition("=")[2] for line in progress.splitlines() if line.startswith("out_time_us=")
+    ]
+    values = [int(value) for value in micros if value.strip().lstrip("-").isdigit()]
+    return values[-1] / 1_000_000 if values else 0.0
 
 
 def sniff(data: bytes) -> tuple[str, str | None]:
@@ -137,6 +155,6 @@ def _chunk(data: bytes, wanted: bytes) -> bytes | None:
     return None
 
 
-def _last_line(exc: Exception) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else "ffmpeg failed"

@@ -18,6 +18,21 @@ def audio(name: str) -> bytes:
     return (DATA / name).read_bytes()
 
 
+def decode_mp3(data: bytes):
+    """``data`` decoded by pydub (through the ffmpeg Intake uses), to check an MP3."""
+    import io
+    import warnings
+
+    from pipeline.audio import ffmpeg_path
+
+    with warnings.catch_warnings():  # pydub warns at import when no ffmpeg is on PATH
+        warnings.simplefilter("ignore", RuntimeWarning)
+        from pydub import AudioSegment
+
+    AudioSegment.converter = ffmpeg_path()
+    return AudioSegment.from_file(io.BytesIO(data), format="mp3", codec="mp3")
+
+
 def voicemail_mail(
     audio_name: str | None = "voicemail-gsm-8khz.wav",
     *,

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect
+from flask_swagger_ui import get_swaggerui_blueprint
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
@@ -47,6 +48,7 @@ spec = SpecTree(
     title="Intake API",
     version="1.0.0",
     path="docs",
+    page_templates={},  # spectree's pages load scripts from CDNs; /docs is served below
     naming_strategy=_model_name,
     validation_error_status=VALIDATION_STATUS,
     before=_raise_input_error,
@@ -148,10 +150,27 @@ def answers(*errors: int, ok: int = 200, body: type[BaseModel] | None = Envelope
     return Response(**codes)
 
 
+DOCS_PATH = "/docs"
+#: Pages spectree used to serve (from CDNs); they now lead to the one packaged page.
+FORMER_DOCS_PAGES = ("swagger", "redoc", "scalar")
+
+
 def register(app: Flask) -> None:
-    """Serve the generated document at ``/openapi.json`` and the docs page at ``/docs``."""
+    """Serve the generated document at ``/openapi.json`` and Swagger UI at ``/docs/``.
+
+    Swagger UI's files come from the pinned ``flask-swagger-ui`` wheel and are served by
+    this app, so the page works offline and loads no script from another origin."""
     spec.register(app)
 
     @app.get("/openapi.json")
     def openapi_json():
         return jsonify(spec.spec)
+
+    config = {"app_name": "Intake API", "validatorUrl": None, "layout": "BaseLayout"}
+    app.register_blueprint(get_swaggerui_blueprint(DOCS_PATH, "/openapi.json", config=config))
+    for page in FORMER_DOCS_PAGES:
+        app.add_url_rule(
+            f"{DOCS_PATH}/{page}/",
+            endpoint=f"docs_{page}",
+            view_func=lambda: redirect(f"{DOCS_PATH}/", 308),
+        )

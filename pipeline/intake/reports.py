@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.errors import InputError
 from pipeline.intake.providers import validated
-from pipeline.mail import bounces, mime
+from pipeline.mail import bounces, mime, part_cap
 from pipeline.store.deliveries import DeliveryEvent
 
 INVALID = 422
@@ -48,8 +48,9 @@ def from_json(data: object) -> list[DeliveryEvent]:
 
 
 def from_dsn(raw: bytes) -> list[DeliveryEvent]:
-    """One event per recipient of an RFC 3464 report; raises ``InputError`` 422 otherwise."""
-    recipients = bounces.parse_report(mime.parse_bytes(raw))
+    """One event per recipient of an RFC 3464 report (its first ``mime.MAX_PARTS`` parts);
+    raises ``InputError`` 422 otherwise."""
+    recipients = bounces.parse_report(mime.parse_bytes(part_cap.cap_parts(raw, mime.MAX_PARTS).raw))
     if not recipients:
         raise InputError("not a delivery report: no message/delivery-status part", "body", INVALID)
     named = [r for r in recipients if r.recipient]

@@ -3,7 +3,9 @@
 ``parse`` never raises on merely malformed mail: wrong charsets, broken boundaries and
 bad encoded words are repaired or kept literally, and what was done is noted. It raises
 ``UnparseableMail`` only when nothing sensible can be read (empty input, absurd nesting,
-a parser failure); the stage then keeps the raw message and marks it failed.
+a parser failure); the stage then keeps the raw message and marks it failed. A message of
+more than ``max_parts`` MIME parts is read up to the cap only (``part_cap``), noted as
+``mime_parts_capped``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from email import policy
 from email.message import EmailMessage, Message
 from typing import Any
 
-from pipeline.mail import boundaries, headers, quotes, structure
+from pipeline.mail import boundaries, headers, part_cap, quotes, structure
 from pipeline.mail.bodies import Bodies, Part, collect
 from pipeline.mail.charsets import clean
 from pipeline.mail.reading import reading_policy
+
+MAX_PARTS = 1000
 
 
 class UnparseableMail(Exception):
@@ -99,11 +103,14 @@ def read_message(raw: bytes) -> tuple[EmailMessage, dict[str, Any]]:
     return msg, notes
 
 
-def parse(raw: bytes) -> ParsedMail:
-    """Parse ``raw`` into a ``ParsedMail``; raises ``UnparseableMail`` only for hopeless input."""
+def parse(raw: bytes, max_parts: int = MAX_PARTS) -> ParsedMail:
+    """Parse ``raw`` into a ``ParsedMail`` of at most ``max_parts`` parts; raises
+    ``UnparseableMail`` only for hopeless input."""
     try:
-        msg, notes = read_message(raw)
+        capped = part_cap.cap_parts(raw, max_parts)
+        msg, notes = read_message(capped.raw)
         found = collect(msg)
+        _keep_within(found, notes, max_parts, capped.parts_found)
         return _assemble(msg, found, notes)
     except UnparseableMail:
         raise
@@ -111,6 +118,17 @@ def parse(raw: bytes) -> ParsedMail:
         raise UnparseableMail(f"MIME structure too deep: {exc}") from exc
     except Exception as exc:  # the reason is recorded; the raw message is kept
         raise UnparseableMail(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _keep_within(found: Bodies, notes: dict[str, Any], limit: int, parts_found: int | None) -> None:
+    """At most ``limit`` parts (a winmail.dat can hold many files), noting any cut."""
+    if parts_found is None and len(found.parts) <= limit:
+        return
+    notes["mime_parts_capped"] = {
+        "limit": limit,
+        "parts_found": max(parts_found or 0, len(found.parts)),
+    }
+    del found.parts[limit:]
 
 
 def _assemble(msg: EmailMessage, found: Bodies, notes: dict[str, Any]) -> ParsedMail:

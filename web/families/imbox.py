@@ -13,6 +13,9 @@ from flask import Response
 from pipeline.errors import InputError
 
 DEFAULT_ZONE = "Europe/Stockholm"
+# Cells a spreadsheet would run as a formula (OWASP "CSV Injection"): senders choose
+# subjects and addresses, and an agent opens the export in Excel or LibreOffice.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def iso_ms(value: datetime | None) -> str | None:
@@ -73,9 +76,17 @@ def csv_response(columns: list[str], rows: list[dict[str, Any]], next_url: str |
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({name: inert(value) for name, value in row.items()} for row in rows)
     response = Response(buffer.getvalue().encode(), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response
+
+
+def inert(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: one starting like a formula gets a leading
+    single quote (OWASP's advice); other values are written as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

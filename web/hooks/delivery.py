@@ -43,7 +43,7 @@ def mailgun_event(path: str):
     org_id = _signing_org(conn, mailgun_events.message_id_of(data), signature)
     token = str(signature["token"])
     event = mailgun_events.to_event(path, data, token)
-    with replay.once("mailgun", token):
+    with replay.once("mailgun", mailgun.replay_key(str(signature["signature"]))):
         ids, jobs = _record(conn, org_id, [event])
     storing.send_jobs(jobs)
     return jsonify({"success": True, "data": {"id": ids[0], "duplicate": ids[0] is None}}), 200

@@ -52,10 +52,13 @@ def _mailgun(endpoint: endpoints.Endpoint) -> tuple[Inbound, str | None]:
     key = _secret(endpoint)
     if not key:
         raise InputError("this Mailgun endpoint has no signing key", "signature", 406)
-    fields, files = forms.form_fields(request.content_type or "", request.get_data())
+    content_type, body = request.content_type or "", request.get_data()
+    signed = forms.named_fields(content_type, body, mailgun.SIGNATURE_FIELDS)
+    max_age = storing.settings().webhook_max_age_seconds
+    nonce = mailgun.verify(key, mailgun.text_fields(signed), time.time(), max_age)
+    fields, files = forms.form_fields(content_type, body)  # only once the signature holds
     form = mailgun.text_fields(fields)
-    token = mailgun.verify(key, form, time.time(), storing.settings().webhook_max_age_seconds)
-    return mailgun.from_form(form, files, fields.get("body-mime")), token
+    return mailgun.from_form(form, files, fields.get("body-mime")), nonce
 
 
 def _sendgrid(endpoint: endpoints.Endpoint) -> tuple[Inbound, str | None]:

@@ -1,8 +1,11 @@
-"""Replay protection for signed webhooks: each Mailgun token is accepted once.
+"""Replay protection for signed webhooks: each Mailgun signature is accepted once.
 
-Tokens are remembered in Redis (under the app's namespace) a little longer than the
-freshness window; older requests are refused as stale anyway. A token is forgotten again
-when its request fails, so the provider's retry of a request we could not store succeeds.
+The key is the signature, not the token: the same signed string cut differently into
+timestamp and token (``ts + "e0"``, ``token[2:]``) carries the same signature. Signatures
+are remembered in Redis (under the app's namespace) a little longer than the
+freshness window; older requests are refused as stale anyway. A signature is forgotten
+again when its request fails, so the provider's retry of a request we could not store
+succeeds.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from pipeline.errors import InputError
 REJECT = 406
 
 
-def _key(provider: str, token: str) -> str:
+def _key(provider: str, signature: str) -> str:
     settings = current_app.config["INTAKE_SETTINGS"]
-    return f"{settings.redis_namespace}:hooks:seen:{provider}:{token}"
+    return f"{settings.redis_namespace}:hooks:seen:{provider}:{signature}"
 
 
 def _client():
@@ -27,12 +30,13 @@ def _client():
 
 
 @contextmanager
-def once(provider: str, token: str) -> Iterator[None]:
-    """Run the block for a token seen for the first time; raises ``InputError`` 406 otherwise."""
+def once(provider: str, signature: str) -> Iterator[None]:
+    """Run the block for a signature seen for the first time; raises ``InputError`` 406
+    otherwise."""
     ttl = 2 * current_app.config["INTAKE_SETTINGS"].webhook_max_age_seconds
-    key = _key(provider, token)
+    key = _key(provider, signature)
     if not _client().set(key, b"1", nx=True, ex=max(ttl, 1)):
-        raise InputError("this webhook token was already used (replay)", "token", REJECT)
+        raise InputError("this webhook signature was already used (replay)", "signature", REJECT)
     try:
         yield
     except BaseException:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 
 from pipeline.errors import InputError
@@ -18,6 +19,10 @@ from pipeline.records import Envelope
 
 REJECT = 406
 INVALID = 422
+# Mailgun's timestamps are whole seconds. Anything else ("1700000000e0", "1.7e9") would let
+# the digits of ``timestamp + token`` be split differently under the same signature.
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE_FIELDS = ("timestamp", "token", "signature")
 
 
 def signature_of(signing_key: str, timestamp: str, token: str) -> str:
@@ -29,7 +34,7 @@ def signature_of(signing_key: str, timestamp: str, token: str) -> str:
 def signature_fields(fields: Mapping[str, object]) -> tuple[str, str, str]:
     """``timestamp``, ``token`` and ``signature``; raises ``InputError`` 406 when one is missing."""
     values = []
-    for name in ("timestamp", "token", "signature"):
+    for name in SIGNATURE_FIELDS:
         value = fields.get(name)
         if isinstance(value, int) and name == "timestamp":
             value = str(value)
@@ -44,22 +49,26 @@ def is_signed_by(signing_key: str, timestamp: str, token: str, signature: str) -
 
 
 def check_fresh(timestamp: str, now: float, max_age: int) -> None:
-    """Raises ``InputError`` 406 when ``timestamp`` is not within ``max_age`` seconds of now."""
-    try:
-        stamp = float(timestamp)
-    except ValueError:
-        raise InputError("Mailgun timestamp is not a number", "timestamp", REJECT) from None
-    if abs(now - stamp) > max_age:
+    """Raises ``InputError`` 406 unless ``timestamp`` is whole seconds within ``max_age`` of now."""
+    if not TIMESTAMP.fullmatch(timestamp):
+        raise InputError("Mailgun timestamp must be a whole number of seconds", "timestamp", REJECT)
+    if abs(now - int(timestamp)) > max_age:
         raise InputError("Mailgun timestamp is too old (or in the future)", "timestamp", REJECT)
 
 
 def verify(signing_key: str, fields: Mapping[str, object], now: float, max_age: int) -> str:
-    """Check the signature and its freshness; return the token (for replay protection)."""
+    """Check the signature and its freshness; return the signature, the replay key (one
+    signature is one signed string, however its timestamp and token are cut)."""
     timestamp, token, signature = signature_fields(fields)
     if not is_signed_by(signing_key, timestamp, token, signature):
         raise InputError("Mailgun signature does not match", "signature", REJECT)
     check_fresh(timestamp, now, max_age)
-    return token
+    return replay_key(signature)
+
+
+def replay_key(signature: str) -> str:
+    """The signature as the replay cache keys it (hex compares case-insensitively)."""
+    return signature.lower()
 
 
 def text_fields(fields: Mapping[str, bytes]) -> dict[str, str]:
