@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-import psycopg
 from flask import Blueprint, current_app, g
 
 from config import Settings
+from pipeline import mailbox_claims
 from pipeline.crypto import encrypt
-from pipeline.errors import Conflict, InputError, NotFound
+from pipeline.errors import InputError, NotFound
 from pipeline.intake import imap_folders
 from pipeline.intake.imap_connect import ImapFailure
 from pipeline.records import ImapAccount, Mailbox
@@ -91,11 +91,9 @@ def _check_connection(values: dict[str, Any], password: str) -> None:
 
 
 def _saved(save) -> dict[str, Any]:
-    try:
-        with get_conn().transaction():
-            return save()
-    except psycopg.errors.UniqueViolation:
-        raise Conflict("Another account already receives mail for this email", "email") from None
+    """Run ``save``; 409 when another mailbox (of any organization) has the address."""
+    with mailbox_claims.claiming(get_conn(), "email"):
+        return save()
 
 
 @bp.get("/accounts")
