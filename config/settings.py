@@ -44,6 +44,7 @@ class Settings:
     imap_idle_seconds: int = 1500
     imap_lock_seconds: int = 900
     imap_verify_tls: bool = True
+    imap_allow_private: bool = False
     webhook_max_age_seconds: int = 300
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -99,5 +100,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         imap_lock_seconds=int(env.get("INTAKE_IMAP_LOCK_SECONDS", "900")),
         imap_verify_tls=env.get("INTAKE_IMAP_VERIFY_TLS", "1").strip().lower()
         not in {"0", "false", "no", "off"},
+        imap_allow_private=_flag(env.get("INTAKE_IMAP_ALLOW_PRIVATE")),
         webhook_max_age_seconds=int(env.get("INTAKE_WEBHOOK_MAX_AGE_SECONDS", "300")),
     )

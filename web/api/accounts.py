@@ -17,6 +17,7 @@ from pipeline import mailbox_claims
 from pipeline.crypto import encrypt
 from pipeline.errors import InputError, NotFound
 from pipeline.intake import imap_folders
+from pipeline.intake.imap_address import ensure_allowed_host
 from pipeline.intake.imap_connect import ImapFailure
 from pipeline.records import ImapAccount, Mailbox
 from pipeline.store import mailbox_folders, mailbox_mail, mailboxes
@@ -73,6 +74,12 @@ def _stats(mailbox_id: int) -> dict[str, Any]:
     )
 
 
+def _ensure_allowed_host(values: dict[str, Any]) -> None:
+    """No loopback, private or link-local IMAP host unless the operator allows it."""
+    if values.get("host"):
+        ensure_allowed_host(values["host"], _settings().imap_allow_private, "host")
+
+
 def _check_connection(values: dict[str, Any], password: str) -> None:
     """``test_connection`` before saving: raises a 422 with the server's precise answer."""
     for field in ("host", "port", "username"):
@@ -113,6 +120,7 @@ def list_accounts(query: schemas.AccountListQuery):
 def create_account(json: schemas.AccountCreate):
     """Create a mail account; with ``test_connection`` only if the server accepts the login."""
     values = json.settings()
+    _ensure_allowed_host(values)
     if json.test_connection:
         _check_connection(values, json.password)
     secret = encrypt(_settings().secret_key, json.password)
@@ -135,6 +143,7 @@ def update_account(account_id: int, json: schemas.AccountUpdate):
     """Update an account; the password changes only when a non-empty one is given."""
     current = _found(account_id)
     values = json.settings()
+    _ensure_allowed_host(values)
     password = json.password or None
     if json.test_connection:
         merged = {**schemas.account(current), **values}
@@ -190,7 +199,8 @@ def list_folders(account_id: int):
     try:
         statuses = imap_folders.folder_statuses(account, _settings())
     except ImapFailure as failure:
-        raise InputError(f"IMAP server error: {failure.message}", None, 502) from None
+        status = 422 if failure.kind == "refused" else 502  # refused: nothing was asked
+        raise InputError(f"IMAP server error: {failure.message}", None, status) from None
     return ok([asdict(s) for s in statuses])
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from pipeline import mailbox_claims, mailbox_secrets
 from pipeline.errors import Conflict, Forbidden, InputError, NotFound, Unauthorized
+from pipeline.intake.imap_address import ensure_allowed_host
 from pipeline.store import filter_lists, mailbox_admin, sent_mail_audit, sent_mails
 from web.auth import authenticate, credentials, has_scope
 from web.db import get_conn
@@ -153,6 +154,7 @@ def create_mailbox(json: MailboxCreate):
     """Create a mailbox; 409 if another mailbox already receives for one of its addresses."""
     conn = get_conn()
     values = _mailbox_values(json)
+    _ensure_allowed_host(values)
     _ensure_free(conn, values)
     with mailbox_claims.claiming(conn, "aliases" if values.get("aliases") else "address"):
         mailbox_id = mailbox_admin.create(conn, g.org_id, values)
@@ -167,6 +169,7 @@ def update_mailbox(json: MailboxUpdate):
     conn = get_conn()
     values = _mailbox_values(json)
     values.pop("mailbox_id", None)
+    _ensure_allowed_host(values)
     if mailbox_admin.get(conn, g.org_id, json.mailbox_id) is None:
         raise NotFound("Mailbox not found", "mailbox_id")
     _ensure_free(conn, values, json.mailbox_id)
@@ -309,6 +312,13 @@ def _mailbox_values(body: MailboxFields) -> dict[str, Any]:
     if values.get("aliases") is not None:
         values["aliases"] = mailbox_claims.normalise_all(values["aliases"], "aliases")
     return values
+
+
+def _ensure_allowed_host(values: dict[str, Any]) -> None:
+    """No loopback, private or link-local IMAP host unless the operator allows it."""
+    if values.get("imap_host"):
+        allow = current_app.config["INTAKE_SETTINGS"].imap_allow_private
+        ensure_allowed_host(values["imap_host"], allow, "imap_host")
 
 
 def _ensure_free(conn, values: dict[str, Any], mailbox_id: int | None = None) -> None:
