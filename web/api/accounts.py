@@ -81,7 +81,7 @@ def _ensure_allowed_host(values: dict[str, Any]) -> None:
 
 
 def _check_connection(values: dict[str, Any], password: str) -> None:
-    """``test_connection`` before saving: raises a 422 with the server's precise answer."""
+    """``test_connection`` before saving: raises a 422 saying what went wrong."""
     for field in ("host", "port", "username"):
         if not values.get(field):
             raise InputError(f"{field} is required to test the connection", field, 422)
