@@ -48,6 +48,7 @@ class Settings:
     imap_idle_seconds: int = 1500
     imap_lock_seconds: int = 900
     imap_verify_tls: bool = True
+    imap_allow_private: bool = False
     webhook_max_age_seconds: int = 300
     mail_report_max_bytes: int = 1 * MIB
     mail_report_per_minute: int = 30
@@ -112,6 +113,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         imap_lock_seconds=int(env.get("INTAKE_IMAP_LOCK_SECONDS", "900")),
         imap_verify_tls=env.get("INTAKE_IMAP_VERIFY_TLS", "1").strip().lower()
         not in {"0", "false", "no", "off"},
+        imap_allow_private=_flag(env.get("INTAKE_IMAP_ALLOW_PRIVATE")),
         webhook_max_age_seconds=int(env.get("INTAKE_WEBHOOK_MAX_AGE_SECONDS", "300")),
         mail_report_max_bytes=int(env.get("INTAKE_MAIL_REPORT_MAX_BYTES", str(MIB))),
         mail_report_per_minute=int(env.get("INTAKE_MAIL_REPORT_PER_MINUTE", "30")),

@@ -64,6 +64,7 @@ def _bootstrap() -> tuple[str, str, str]:
             "INTAKE_REDIS_NAMESPACE": f"intake-test-{RUN_ID}",
             "INTAKE_SECRET_KEY": "test-secret-key-" + RUN_ID,
             "INTAKE_FETCH_ALLOW_PRIVATE": "1",
+            "INTAKE_IMAP_ALLOW_PRIVATE": "1",  # Dovecot listens on 127.0.0.1
         }
     )
     from pipeline.migrate import migrate

@@ -17,8 +17,9 @@ from pathlib import Path
 from uuid import UUID
 
 from config import Settings, embedded, load_settings
-from pipeline import crypto
+from pipeline import crypto, mailbox_claims
 from pipeline.db import connect
+from pipeline.errors import InputError
 from pipeline.migrate import migrate
 from pipeline.store import endpoints, keys, mailboxes, outbound
 
@@ -70,9 +71,23 @@ def cmd_key_create(args: argparse.Namespace) -> None:
 
 
 def cmd_mailbox_create(args: argparse.Namespace) -> None:
-    with connect(_settings().database_url) as conn:
-        box = mailboxes.create(conn, args.org, args.address, args.name)
-    _print({"id": box.id, "org_id": str(box.org_id), "address": box.address, "name": box.name})
+    """Create a mailbox; exits with the reason if an address is invalid or already in use."""
+    try:
+        address = mailbox_claims.normalise(args.address, "address")
+        aliases = mailbox_claims.normalise_all(args.alias, "alias")
+        with connect(_settings().database_url) as conn, mailbox_claims.claiming(conn, "address"):
+            box = mailboxes.create(conn, args.org, address, args.name, aliases)
+    except InputError as exc:
+        sys.exit(f"{exc.field}: {exc.message}")
+    _print(
+        {
+            "id": box.id,
+            "org_id": str(box.org_id),
+            "address": box.address,
+            "aliases": box.aliases,
+            "name": box.name,
+        }
+    )
 
 
 def cmd_sendconfig_create(args: argparse.Namespace) -> None:
@@ -274,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     create = mailbox.add_parser("create", help="create a mailbox that receives mail")
     create.add_argument("--org", required=True, type=UUID)
     create.add_argument("--address", required=True)
+    create.add_argument("--alias", action="append", default=[], help="repeat for each alias")
     create.add_argument("--name")
     create.set_defaults(func=cmd_mailbox_create)
 

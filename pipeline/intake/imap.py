@@ -64,7 +64,7 @@ def sync_folder(
     if box is None or account is None:
         return None
     try:
-        with session(account, settings.imap_timeout_seconds, settings.imap_verify_tls) as client:
+        with session(account, settings) as client:
             _import(pool, settings, client, account, report, request, on_accepted)
     except ImapFailure as failure:
         return _failed(pool, box, report, failure, request)

@@ -1,27 +1,40 @@
 """Open an authenticated IMAP session and turn every way it can fail into one clear message.
 
 ``connect`` returns a logged-in ``IMAPClient`` or raises ``ImapFailure`` whose message is
-safe to store and show (host, port, user and the server's words; never the password).
+safe to store and show: Intake's own words naming host, port or user, never the password
+and never the bytes a server sent (a host that is not an IMAP server must not become a
+way to read other services' banners, issue 16). The server's words go to the log only.
 """
 
 from __future__ import annotations
 
-import ast
+import logging
+import re
 import socket
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 from imapclient import IMAPClient
 from imapclient.exceptions import CapabilityError, IMAPClientError, LoginError
 
+from config import Settings
+from pipeline.intake.imap_address import HostRefused, checked_addresses, tls_context
 from pipeline.records import ImapAccount
 
+log = logging.getLogger(__name__)
+
 ENCRYPTIONS = ("ssl", "tls", "none")
+# RFC 5530 response codes a failed LOGIN may carry: a fixed vocabulary, safe to repeat.
+LOGIN_CODES = re.compile(
+    r"\[(UNAVAILABLE|AUTHENTICATIONFAILED|AUTHORIZATIONFAILED|EXPIRED|PRIVACYREQUIRED"
+    r"|CONTACTADMIN|LIMIT)\]"
+)
 
 
 class ImapFailure(Exception):
-    """An IMAP operation failed; ``kind`` is one of connect, tls, auth, folder, protocol."""
+    """An IMAP operation failed; ``kind`` is one of refused (a host Intake may not reach),
+    connect, tls, auth, folder, protocol."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -29,79 +42,85 @@ class ImapFailure(Exception):
         self.message = message
 
 
-def tls_context(verify: bool) -> ssl.SSLContext:
-    """The system's default TLS checks, or none at all for servers with self-signed certs."""
-    context = ssl.create_default_context()
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def _text(exc: BaseException) -> str:
-    """The server's words: imapclient wraps some as the ``repr`` of bytes (``"b'...'"``)."""
-    value = exc.args[0] if exc.args else str(exc)
-    if isinstance(value, str) and value[:2] in ("b'", 'b"') and value[-1:] == value[1]:
-        with suppress(ValueError, SyntaxError):
-            value = ast.literal_eval(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-def describe(exc: BaseException, account: ImapAccount) -> ImapFailure:
+def describe(exc: BaseException, account: ImapAccount, logged_in: bool = True) -> ImapFailure:
     """Classify ``exc`` raised while talking to ``account``'s server."""
     where = f"{account.host}:{account.port}"
     if isinstance(exc, ImapFailure):
         return exc
+    if isinstance(exc, HostRefused):
+        return ImapFailure("refused", exc.message)
     if isinstance(exc, LoginError):
-        return ImapFailure("auth", f"login failed for {account.username}: {_text(exc)}")
+        return ImapFailure("auth", _login_failed(exc, account))
     if isinstance(exc, ssl.SSLError):
         return ImapFailure("tls", f"TLS failure with {where}: {exc.reason or exc}")
     if isinstance(exc, CapabilityError):
         return ImapFailure("tls", f"{where} does not offer STARTTLS; use ssl or none")
     if isinstance(exc, UnicodeError):  # the IDNA codec refusing the host name
         return ImapFailure("connect", f"invalid host name {account.host!r}")
-    if isinstance(exc, socket.gaierror):
-        return ImapFailure("connect", f"cannot resolve host {account.host}")
     if isinstance(exc, TimeoutError | socket.timeout):
         return ImapFailure("connect", f"timed out talking to {where}")
     if isinstance(exc, ConnectionRefusedError):
         return ImapFailure("connect", f"connection refused by {where}")
     if isinstance(exc, OSError):
-        return ImapFailure("connect", f"cannot reach {where}: {exc.strerror or exc}")
+        return ImapFailure("connect", f"cannot reach {where}: {exc.strerror or 'network error'}")
     if isinstance(exc, IMAPClientError | IMAPClient.Error):
-        return ImapFailure("protocol", f"IMAP error from {where}: {_text(exc)}")
+        log.info("IMAP error from %s: %.300s", where, exc)
+        if not logged_in:
+            return ImapFailure("protocol", f"{where} did not answer as an IMAP server")
+        return ImapFailure("protocol", f"{where} refused an IMAP command")
     raise exc
 
 
-def connect(account: ImapAccount, timeout: float, verify_tls: bool = True) -> IMAPClient:
-    """A logged-in client; raises ``ImapFailure``."""
-    context = tls_context(verify_tls)
+def _login_failed(exc: LoginError, account: ImapAccount) -> str:
+    log.info("IMAP login refused by %s:%s: %.300s", account.host, account.port, exc)
+    code = LOGIN_CODES.search(str(exc))
+    reason = f" ({code.group(1)})" if code else ""
+    return f"login failed for {account.username}{reason}"
+
+
+def connect(account: ImapAccount, settings: Settings) -> IMAPClient:
+    """A logged-in client, connected to a checked address of the account's host;
+    raises ``ImapFailure`` (before any connection when the host is refused)."""
     client: IMAPClient | None = None
     try:
-        client = IMAPClient(
-            account.host,
-            account.port,
-            ssl=account.encryption == "ssl",
-            ssl_context=context,
-            timeout=timeout,
-        )
+        client = _open(account, settings)
         client.normalise_times = False  # keep INTERNALDATE's own offset, not local time
         if account.encryption == "tls":
-            client.starttls(context)
+            client.starttls(tls_context(account.host, settings.imap_verify_tls))
         client.login(account.username, account.password)
         return client
     except Exception as exc:
         if client is not None:
             _close(client)
-        raise describe(exc, account) from None
+        raise describe(exc, account, logged_in=False) from None
+
+
+def _open(account: ImapAccount, settings: Settings) -> IMAPClient:
+    """Connect to the first of the host's checked addresses that answers."""
+    *others, last = checked_addresses(account.host, account.port, settings.imap_allow_private)
+    for address in others:
+        try:
+            return _client(address, account, settings)
+        except OSError as exc:
+            if isinstance(exc, ssl.SSLError):  # it answered: the next address would too
+                raise
+    return _client(last, account, settings)
+
+
+def _client(address: str, account: ImapAccount, settings: Settings) -> IMAPClient:
+    return IMAPClient(
+        address,
+        account.port,
+        ssl=account.encryption == "ssl",
+        ssl_context=tls_context(account.host, settings.imap_verify_tls),
+        timeout=settings.imap_timeout_seconds,
+    )
 
 
 @contextmanager
-def session(account: ImapAccount, timeout: float, verify_tls: bool = True) -> Iterator[IMAPClient]:
+def session(account: ImapAccount, settings: Settings) -> Iterator[IMAPClient]:
     """``connect`` for a ``with`` block; logs out at the end and classifies errors inside it."""
-    client = connect(account, timeout, verify_tls)
+    client = connect(account, settings)
     try:
         yield client
     except Exception as exc:

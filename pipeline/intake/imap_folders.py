@@ -37,13 +37,13 @@ def selectable_folders(client: IMAPClient) -> list[tuple[str, str]]:
 
 def test_connection(account: ImapAccount, settings: Settings) -> list[str]:
     """Log in and list the folders; raises ``ImapFailure`` with the precise reason."""
-    with session(account, settings.imap_timeout_seconds, settings.imap_verify_tls) as client:
+    with session(account, settings) as client:
         return [path for path, _ in selectable_folders(client)]
 
 
 def folder_statuses(account: ImapAccount, settings: Settings) -> list[FolderStatus]:
     """Message and unseen counts of every folder (IMAP STATUS); raises ``ImapFailure``."""
-    with session(account, settings.imap_timeout_seconds, settings.imap_verify_tls) as client:
+    with session(account, settings) as client:
         result = []
         for path, name in selectable_folders(client):
             counts = client.folder_status(path, [b"MESSAGES", b"UNSEEN"])

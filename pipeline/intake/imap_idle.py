@@ -41,7 +41,7 @@ def watch_folder(
     caller renews its lease there; whatever it raises ends the watch). Raises
     ``ImapFailure``.
     """
-    with session(account, settings.imap_timeout_seconds, settings.imap_verify_tls) as client:
+    with session(account, settings) as client:
         if not client.has_capability("IDLE"):
             return False
         client.select_folder(folder, readonly=True)

@@ -15,7 +15,7 @@ from pipeline.intake.providers import generic
 from pipeline.outbound.send import OutboundMail, queue_mail, thread_of
 from pipeline.records import Message
 from pipeline.stages import Job, StageContext
-from pipeline.store import outbound
+from pipeline.store import mailbox_addresses, outbound
 from pipeline.store.org_profile import AutoReplySettings
 
 AUTOMATIC_HEADERS = ("x-autoreply", "x-autorespond", "list-id", "list-unsubscribe", "x-loop")
@@ -79,12 +79,7 @@ def _is_own_address(conn: Connection, address: str, ctx: StageContext) -> bool:
     """Our own mailboxes, and anything at our Message-ID domain: answering them loops."""
     if address.endswith("@" + ctx.settings.message_id_domain.lower()):
         return True
-    base = address.partition("@")[0].split("+", 1)[0] + "@" + address.partition("@")[2]
-    row = conn.execute(
-        "SELECT 1 FROM mailboxes WHERE lower(address) = %s OR %s = ANY(aliases) LIMIT 1",
-        (base, base),
-    ).fetchone()
-    return row is not None
+    return mailbox_addresses.mailbox_id_for(conn, address) is not None
 
 
 def _mail(

@@ -57,15 +57,6 @@ def get(conn: Connection, org_id: UUID, mailbox_id: int) -> dict[str, Any] | Non
     ).fetchone()
 
 
-def address_taken(conn: Connection, address: str, except_id: int | None = None) -> bool:
-    """Addresses are unique across organizations: SMTP routes by address alone."""
-    row = conn.execute(
-        "SELECT 1 FROM mailboxes WHERE lower(address) = lower(%s) AND id IS DISTINCT FROM %s",
-        (address, except_id),
-    ).fetchone()
-    return row is not None
-
-
 def create(conn: Connection, org_id: UUID, values: dict[str, Any]) -> int:
     names = [n for n in EDITABLE if n in values]
     row = conn.execute(

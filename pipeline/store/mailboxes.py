@@ -21,13 +21,16 @@ def base_address(address: str) -> str:
 
 
 def find_by_address(conn: Connection, address: str) -> Mailbox | None:
-    """The mailbox that receives for ``address`` or its plus-addressed form."""
-    wanted = base_address(address)
+    """The mailbox that receives for ``address`` or its plus-addressed form.
+
+    Read through ``mailbox_addresses``, where each address has exactly one owner.
+    """
     with conn.cursor(row_factory=class_row(Mailbox)) as cur:
         return cur.execute(
-            f"""SELECT {columns(Mailbox)} FROM mailboxes
-                WHERE lower(address) = %(a)s OR %(a)s = ANY(aliases) LIMIT 1""",
-            {"a": wanted},
+            f"""SELECT {columns(Mailbox)} FROM mailboxes WHERE id = (
+                    SELECT mailbox_id FROM mailbox_addresses
+                    WHERE address = mailbox_address_key(%s))""",
+            (address,),
         ).fetchone()
 
 
@@ -47,12 +50,19 @@ def find_by_id(conn: Connection, mailbox_id: int) -> Mailbox | None:
         ).fetchone()
 
 
-def create(conn: Connection, org_id: UUID, address: str, name: str | None = None) -> Mailbox:
+def create(
+    conn: Connection,
+    org_id: UUID,
+    address: str,
+    name: str | None = None,
+    aliases: list[str] | None = None,
+) -> Mailbox:
+    """Insert a mailbox; raises ``UniqueViolation`` if another receives for an address."""
     with conn.cursor(row_factory=class_row(Mailbox)) as cur:
         row = cur.execute(
-            f"""INSERT INTO mailboxes (org_id, name, address) VALUES (%s, %s, %s)
+            f"""INSERT INTO mailboxes (org_id, name, address, aliases) VALUES (%s, %s, %s, %s)
                 RETURNING {columns(Mailbox)}""",
-            (org_id, name or address, address.strip().lower()),
+            (org_id, name or address, address.strip().lower(), aliases or []),
         ).fetchone()
     assert row is not None
     return row

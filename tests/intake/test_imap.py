@@ -227,9 +227,7 @@ def test_bad_password_is_recorded_and_raises_sync_failed_once_per_new_error(
     error = failed_sync(pool, conn, settings, box)
     failed_sync(pool, conn, settings, box)  # the same error on the next poll: no new event
 
-    assert (
-        error == f"login failed for {imap_user.name}: [AUTHENTICATIONFAILED] Authentication failed."
-    )
+    assert error == f"login failed for {imap_user.name} (AUTHENTICATIONFAILED)"
     assert "wrong-password" not in caplog.text
     assert events_of(conn, "sync.failed") == [
         {"account_id": box, "folder": "INBOX", "kind": "auth", "error": error}

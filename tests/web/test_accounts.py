@@ -357,7 +357,8 @@ def test_a_host_name_no_resolver_accepts_fails_the_connection_test_cleanly(clien
     body = payload(imap_user, host="a" * 70 + ".example.com", test_connection=True)
     response = client.post("/api/accounts", json=body, headers=org.headers)
     assert response.status_code == 422
-    assert response.json["error"].startswith("Connection test failed: invalid host name")
+    assert response.json["error"].startswith("invalid host name")  # refused before any test
+    assert response.json["field"] == "host"
 
 
 def test_stats_show_each_folders_sync_state_and_skipped_mail(

@@ -106,7 +106,7 @@ def test_gmail_connected_shows_only_as_a_flag(post, conn, mailbox):
 
 @pytest.mark.parametrize(
     ("path", "body", "status", "field"),
-    [("mailboxes/create", {"name": "X", "address": "support@example.com"}, 422, "address"),
+    [("mailboxes/create", {"name": "X", "address": "support@example.com"}, 409, "address"),
      ("mailboxes/create", {"name": "X"}, 422, "address"),
      ("mailboxes/create", {"name": "X", "address": "x@example.com", "imap_port": 70000}, 422, "imap_port"),
      ("mailboxes/update", {"mailbox_id": 999999, "name": "X"}, 404, "mailbox_id"),

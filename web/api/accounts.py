@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-import psycopg
 from flask import Blueprint, current_app, g
 
 from config import Settings
+from pipeline import mailbox_claims
 from pipeline.crypto import encrypt
-from pipeline.errors import Conflict, InputError, NotFound
+from pipeline.errors import InputError, NotFound
 from pipeline.intake import imap_folders
+from pipeline.intake.imap_address import ensure_allowed_host
 from pipeline.intake.imap_connect import ImapFailure
 from pipeline.records import ImapAccount, Mailbox
 from pipeline.store import mailbox_folders, mailbox_mail, mailboxes
@@ -73,8 +74,14 @@ def _stats(mailbox_id: int) -> dict[str, Any]:
     )
 
 
+def _ensure_allowed_host(values: dict[str, Any]) -> None:
+    """No loopback, private or link-local IMAP host unless the operator allows it."""
+    if values.get("host"):
+        ensure_allowed_host(values["host"], _settings().imap_allow_private, "host")
+
+
 def _check_connection(values: dict[str, Any], password: str) -> None:
-    """``test_connection`` before saving: raises a 422 with the server's precise answer."""
+    """``test_connection`` before saving: raises a 422 saying what went wrong."""
     for field in ("host", "port", "username"):
         if not values.get(field):
             raise InputError(f"{field} is required to test the connection", field, 422)
@@ -91,11 +98,9 @@ def _check_connection(values: dict[str, Any], password: str) -> None:
 
 
 def _saved(save) -> dict[str, Any]:
-    try:
-        with get_conn().transaction():
-            return save()
-    except psycopg.errors.UniqueViolation:
-        raise Conflict("Another account already receives mail for this email", "email") from None
+    """Run ``save``; 409 when another mailbox (of any organization) has the address."""
+    with mailbox_claims.claiming(get_conn(), "email"):
+        return save()
 
 
 @bp.get("/accounts")
@@ -115,6 +120,7 @@ def list_accounts(query: schemas.AccountListQuery):
 def create_account(json: schemas.AccountCreate):
     """Create a mail account; with ``test_connection`` only if the server accepts the login."""
     values = json.settings()
+    _ensure_allowed_host(values)
     if json.test_connection:
         _check_connection(values, json.password)
     secret = encrypt(_settings().secret_key, json.password)
@@ -137,6 +143,7 @@ def update_account(account_id: int, json: schemas.AccountUpdate):
     """Update an account; the password changes only when a non-empty one is given."""
     current = _found(account_id)
     values = json.settings()
+    _ensure_allowed_host(values)
     password = json.password or None
     if json.test_connection:
         merged = {**schemas.account(current), **values}
@@ -192,7 +199,8 @@ def list_folders(account_id: int):
     try:
         statuses = imap_folders.folder_statuses(account, _settings())
     except ImapFailure as failure:
-        raise InputError(f"IMAP server error: {failure.message}", None, 502) from None
+        status = 422 if failure.kind == "refused" else 502  # refused: nothing was asked
+        raise InputError(f"IMAP server error: {failure.message}", None, status) from None
     return ok([asdict(s) for s in statuses])
 
 

@@ -14,13 +14,14 @@ from typing import Any, Literal, TypeVar
 from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import BaseModel, Field
 
-from pipeline import mailbox_secrets
+from pipeline import mailbox_claims, mailbox_secrets
 from pipeline.errors import Conflict, InputError, NotFound, Unauthorized
+from pipeline.intake.imap_address import ensure_allowed_host
 from pipeline.store import filter_lists, mailbox_admin, sent_mail_audit, sent_mails
 from web.auth import admit, credentials
 from web.db import get_conn
 from web.families import laravel
-from web.openapi import spec
+from web.openapi import Address, spec
 
 PREFIX = "/api/v1/mail"
 TAGS = ["004 mail admin"]
@@ -76,7 +77,7 @@ class NoBody(BaseModel):
 class MailboxFields(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     address: str | None = Field(None, pattern=EMAIL)
-    aliases: list[str] | None = None
+    aliases: list[Address] | None = Field(None, max_length=50)
     inbox_name: str | None = Field(None, min_length=1, max_length=200)
     imap_host: str | None = None
     imap_port: int | None = Field(None, ge=1, le=65535)
@@ -151,11 +152,13 @@ def list_mailboxes(json: NoBody):
 @ability("mail:write")
 @spec.validate(json=MailboxCreate, tags=TAGS, security=SECURITY)
 def create_mailbox(json: MailboxCreate):
-    """Create a mailbox."""
+    """Create a mailbox; 409 if another mailbox already receives for one of its addresses."""
     conn = get_conn()
     values = _mailbox_values(json)
-    _check_address(conn, values.get("address"))
-    mailbox_id = mailbox_admin.create(conn, g.org_id, values)
+    _ensure_allowed_host(values)
+    _ensure_free(conn, values)
+    with mailbox_claims.claiming(conn, "aliases" if values.get("aliases") else "address"):
+        mailbox_id = mailbox_admin.create(conn, g.org_id, values)
     return data(mailbox_item(mailbox_admin.get(conn, g.org_id, mailbox_id)), 201)
 
 
@@ -163,13 +166,16 @@ def create_mailbox(json: MailboxCreate):
 @ability("mail:write")
 @spec.validate(json=MailboxUpdate, tags=TAGS, security=SECURITY)
 def update_mailbox(json: MailboxUpdate):
-    """Update a mailbox by ``mailbox_id``."""
+    """Update a mailbox by ``mailbox_id``; 409 as on create."""
     conn = get_conn()
     values = _mailbox_values(json)
     values.pop("mailbox_id", None)
-    _check_address(conn, values.get("address"), json.mailbox_id)
-    if not mailbox_admin.update(conn, g.org_id, json.mailbox_id, values):
+    _ensure_allowed_host(values)
+    if mailbox_admin.get(conn, g.org_id, json.mailbox_id) is None:
         raise NotFound("Mailbox not found", "mailbox_id")
+    _ensure_free(conn, values, json.mailbox_id)
+    with mailbox_claims.claiming(conn, "aliases" if values.get("aliases") else "address"):
+        mailbox_admin.update(conn, g.org_id, json.mailbox_id, values)
     return data(mailbox_item(mailbox_admin.get(conn, g.org_id, json.mailbox_id)))
 
 
@@ -303,15 +309,25 @@ def _mailbox_values(body: MailboxFields) -> dict[str, Any]:
         if name in values and values[name] is None:
             raise InputError(f"The {name} field cannot be null.", name, 422)
     if values.get("address"):
-        values["address"] = values["address"].strip().lower()
+        values["address"] = mailbox_claims.normalise(values["address"], "address")
     if values.get("aliases") is not None:
-        values["aliases"] = [a.strip().lower() for a in values["aliases"]]
+        values["aliases"] = mailbox_claims.normalise_all(values["aliases"], "aliases")
     return values
 
 
-def _check_address(conn, address: str | None, mailbox_id: int | None = None) -> None:
-    if address and mailbox_admin.address_taken(conn, address, mailbox_id):
-        raise InputError("The address has already been taken.", "address", 422)
+def _ensure_allowed_host(values: dict[str, Any]) -> None:
+    """No loopback, private or link-local IMAP host unless the operator allows it."""
+    if values.get("imap_host"):
+        allow = current_app.config["INTAKE_SETTINGS"].imap_allow_private
+        ensure_allowed_host(values["imap_host"], allow, "imap_host")
+
+
+def _ensure_free(conn, values: dict[str, Any], mailbox_id: int | None = None) -> None:
+    for field in ("address", "aliases"):
+        given = values.get(field)
+        if given:
+            addresses = [given] if isinstance(given, str) else given
+            mailbox_claims.ensure_free(conn, addresses, field, mailbox_id)
 
 
 def mailbox_item(row: dict[str, Any]) -> dict[str, Any]:
