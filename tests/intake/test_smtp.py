@@ -270,3 +270,10 @@ def test_store_commits_one_message_per_mailbox_and_returns_their_ids(pool, conn,
     rows = conn.execute("SELECT id, mailbox_id FROM messages ORDER BY id").fetchall()
     assert [r["id"] for r in rows] == ids
     assert [r["mailbox_id"] for r in rows] == [mailbox.id, second.id]
+
+
+def test_a_line_longer_than_rfc_5321_allows_is_still_accepted(smtp_server, mailbox, conn):
+    long_line = MAIL + b"x" * 20_000 + b"\r\n"
+    with _client(smtp_server) as client:
+        assert client.sendmail("a@example.org", ["support@example.com"], long_line) == {}
+    assert conn.execute("SELECT raw_size FROM messages").fetchone()["raw_size"] > 20_000
