@@ -4,8 +4,9 @@ Thin on purpose, over stock aiosmtpd (``smtp_server`` runs it): policy at RCPT (
 addresses ``553``, unknown recipients ``550 5.1.1``, so Intake is never an open relay;
 aiosmtpd itself enforces SIZE with ``552``), then ``store``, a plain synchronous function
 run in a thread, which commits the message once per mailbox and returns the ids; then
-``on_accepted(ids)``; then ``250``. The listener spends a small share of a message's CPU,
-so aiosmtpd's own protocol code is kept as it is.
+``250``, while the ids go to ``on_accepted`` (``Handoff``, batched across sessions). The
+listener spends a small share of a message's CPU, so aiosmtpd's protocol code is kept
+as it is.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from aiosmtpd.smtp import Envelope as SMTPEnvelope
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pipeline import intake
+from pipeline.intake.handoff import Handoff
 from pipeline.records import Envelope, Mailbox
 from pipeline.store import mailboxes
 
@@ -130,21 +132,22 @@ def trace_header(session: Session, hostname: str) -> bytes:
 class IntakeHandler:
     """aiosmtpd hooks over ``pool``: recipient lookups and stores run in threads of their
     own, so the event loop never waits on the database. ``on_accepted`` gets the ids of
-    each stored message once they are committed, before the ``250``; ``close`` once the
-    server has stopped."""
+    stored messages once they are committed (see ``Handoff``); ``close`` once the server
+    has stopped."""
 
     def __init__(
         self, pool: ConnectionPool, on_accepted: Callable[[list[int]], None], hostname: str
     ) -> None:
         self.pool = pool
-        self.on_accepted = on_accepted
         self.hostname = hostname
         self.recipients = RecipientCache(pool)
         self.executor = ThreadPoolExecutor(max_workers=pool.max_size, thread_name_prefix="store")
+        self.handoff = Handoff(on_accepted)
 
     def close(self) -> None:
-        """Wait for the stores (and their hand-overs) under way."""
+        """Finish the stores under way, then their hand-overs."""
         self.executor.shutdown()
+        self.handoff.close()
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: SMTPEnvelope, address: str, options: list
@@ -194,13 +197,9 @@ class IntakeHandler:
         return INTERNAL_ERROR
 
     def accept(self, raw: bytes, envelope: Envelope, targets: list[Mailbox]) -> list[int]:
-        """Store, then hand the committed ids over (a failed hand-over is left to the
-        sweeper: the message is safe)."""
+        """Store, then queue the committed ids for their hand-over."""
         ids = store(self.pool, raw, envelope, targets)
-        try:
-            self.on_accepted(ids)
-        except Exception:
-            log.exception("enqueue failed after commit for message ids %s", ids)
+        self.handoff.put(ids)
         return ids
 
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
