@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
@@ -239,6 +240,8 @@ def test_connections_past_the_per_client_cap_get_421_and_are_closed(settings, po
         with pytest.raises(smtplib.SMTPConnectError) as refused:
             _client(listener)
         assert refused.value.smtp_code == 421
+        with socket.create_connection((listener.hostname, listener.port), timeout=5) as extra:
+            assert extra.makefile("rb").read().startswith(b"421 4.7.0")  # then closed
         for client in held:  # the three admitted still work
             assert client.noop()[0] == 250
         held.pop().quit()
