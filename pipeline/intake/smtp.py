@@ -89,12 +89,20 @@ def store(
 class RecipientCache:
     """Recipient address → mailbox, kept briefly: most mail goes to a few addresses, and
     a lookup per RCPT would double the listener's database round trips. A new or deleted
-    mailbox is seen within ``ttl`` seconds (unknown addresses within ``negative_ttl``)."""
+    mailbox is seen within ``ttl`` seconds (unknown addresses within ``negative_ttl``).
+    At most ``size`` addresses are kept, so random recipients cannot grow it for ever."""
 
-    def __init__(self, pool: ConnectionPool, ttl: float = 30.0, negative_ttl: float = 5.0) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        ttl: float = 30.0,
+        negative_ttl: float = 5.0,
+        size: int = 10_000,
+    ) -> None:
         self.pool = pool
         self.ttl = ttl
         self.negative_ttl = negative_ttl
+        self.size = size
         self.entries: dict[str, tuple[float, Mailbox | None]] = {}
 
     def cached(self, address: str) -> tuple[bool, Mailbox | None]:
@@ -108,6 +116,8 @@ class RecipientCache:
         """Look ``address`` up in the database and cache the answer."""
         mailbox = retry_once(lambda: self._lookup(address))
         ttl = self.ttl if mailbox else self.negative_ttl
+        if len(self.entries) >= self.size:
+            self.entries.clear()  # cheaper than tracking ages; refilled at the next lookups
         self.entries[mailboxes.base_address(address)] = (time.monotonic() + ttl, mailbox)
         return mailbox
 

@@ -280,3 +280,14 @@ def test_a_line_longer_than_rfc_5321_allows_is_still_accepted(smtp_server, mailb
     with _client(smtp_server) as client:
         assert client.sendmail("a@example.org", ["support@example.com"], long_line) == {}
     assert conn.execute("SELECT raw_size FROM messages").fetchone()["raw_size"] > 20_000
+
+
+def test_the_recipient_cache_stays_bounded_under_random_recipients(pool, mailbox):
+    from pipeline.intake.smtp import RecipientCache
+
+    cache = RecipientCache(pool, size=50)
+    for n in range(200):
+        assert cache.resolve(f"random{n}@example.com") is None
+    assert len(cache.entries) <= 50
+    assert cache.resolve("support@example.com") == mailbox
+    assert cache.cached("support@example.com") == (True, mailbox)
