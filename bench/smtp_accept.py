@@ -278,7 +278,12 @@ def main() -> None:
     if args.attach:
         pids = args.attach
     else:
-        env = {**os.environ, "INTAKE_REDIS_NAMESPACE": namespace}
+        env = {
+            **os.environ,
+            "INTAKE_REDIS_NAMESPACE": namespace,
+            # One client address opens all the connections: let the per-client cap allow them.
+            "INTAKE_SMTP_MAX_CONNECTIONS_PER_IP": str(max(20, args.c)),
+        }
         listeners = start_listeners(args.listeners, env, host, port)
         pids = [listener.pid for listener in listeners]
     try:

@@ -31,6 +31,8 @@ class Settings:
     sweep_interval_seconds: int = 30
     db_pool_size: int = 8
     smtp_hostname: str = "intake.local"
+    smtp_max_connections_per_ip: int = 20
+    smtp_idle_seconds: float = 60.0
     message_id_domain: str = "intake.local"
     fetch_allow_private: bool = False
     var_dir: str = "var"
@@ -93,6 +95,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sweep_interval_seconds=int(env.get("INTAKE_SWEEP_INTERVAL_SECONDS", "30")),
         db_pool_size=int(env.get("INTAKE_DB_POOL_SIZE", "8")),
         smtp_hostname=env.get("INTAKE_SMTP_HOSTNAME", "intake.local"),
+        smtp_max_connections_per_ip=int(env.get("INTAKE_SMTP_MAX_CONNECTIONS_PER_IP", "20")),
+        smtp_idle_seconds=float(env.get("INTAKE_SMTP_IDLE_SECONDS", "60")),
         message_id_domain=env.get("INTAKE_MESSAGE_ID_DOMAIN", "intake.local"),
         fetch_allow_private=_flag(env.get("INTAKE_FETCH_ALLOW_PRIVATE")),
         var_dir=env.get("INTAKE_VAR_DIR", "var"),

@@ -182,15 +182,16 @@ def worker(broker):
 @pytest.fixture
 def smtp_server(settings, pool):
     """The real SMTP listener on a free loopback port, enqueueing into the real broker."""
-    from workers.smtp import enqueue_first_stage, make_controller
+    from workers.smtp import enqueue_first_stage, make_listener
 
-    port = free_port()
-    controller = make_controller(
-        settings.with_overrides(smtp_host="127.0.0.1", smtp_port=port), pool, enqueue_first_stage
+    listener = make_listener(
+        settings.with_overrides(smtp_host="127.0.0.1", smtp_port=free_port()),
+        pool,
+        enqueue_first_stage,
     )
-    controller.start()
-    yield controller
-    controller.stop()
+    listener.start()
+    yield listener
+    listener.stop()
 
 
 def free_port() -> int:

@@ -25,10 +25,11 @@ def pool() -> ConnectionPool:
 
 @cache
 def smtp_pool() -> ConnectionPool:
-    """Autocommit connections for the listener's recipient lookups (cache misses only; it
-    stores on asyncio connections of its own, see ``pipeline.intake.smtp.AsyncStore``)."""
+    """Autocommit connections for the listener's stores and recipient lookups, one thread
+    each (stores wait on commits together: PostgreSQL flushes them at once). Not checked
+    when borrowed: the listener retries once on a dead one (``pipeline.intake.smtp``)."""
     current = settings()
-    return make_pool(current.database_url, max_size=4, autocommit=True, check=False)
+    return make_pool(current.database_url, max_size=8, autocommit=True, check=False)
 
 
 @cache

@@ -1,6 +1,6 @@
 """Process entry point: the SMTP listener on ``INTAKE_SMTP_LISTEN``.
 
-Run several copies behind one address with ``SO_REUSEPORT`` (the default here).
+Run several copies behind one address: each binds with ``SO_REUSEPORT``.
 """
 
 from __future__ import annotations
@@ -8,14 +8,15 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 
-from aiosmtpd.controller import Controller
 from psycopg_pool import ConnectionPool
 
 from config import Settings
 from config.logging import setup_logging
 from pipeline.intake import FIRST_STAGE
-from pipeline.intake.smtp import IntakeHandler, IntakeSMTP
+from pipeline.intake.smtp import IntakeHandler
+from pipeline.intake.smtp_server import Listener
 from workers import runtime
 from workers.broker import broker
 from workers.stages import enqueue_many
@@ -23,42 +24,20 @@ from workers.stages import enqueue_many
 log = logging.getLogger(__name__)
 
 
-class IntakeController(Controller):
-    def __init__(self, handler: IntakeHandler, settings: Settings) -> None:
-        super().__init__(
-            handler,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            server_hostname=settings.smtp_hostname,
-            ready_timeout=10.0,
-        )
-        self.settings = settings
-
-    def stop(self, no_assert: bool = False) -> None:
-        super().stop(no_assert)
-        self.handler.close()
-
-    def factory(self) -> IntakeSMTP:
-        return IntakeSMTP(
-            self.handler,
-            data_size_limit=self.settings.max_message_bytes,
-            hostname=self.settings.smtp_hostname,
-            ident="Intake ESMTP",
-        )
-
-    def _create_server(self):
-        return self.loop.create_server(
-            self._factory_invoker,
-            host=self.hostname,
-            port=self.port,
-            reuse_port=True,
-            ssl=self.ssl_context,
-        )
-
-
-def make_controller(settings: Settings, pool: ConnectionPool, on_accepted) -> IntakeController:
-    handler = IntakeHandler(pool, on_accepted, settings.smtp_hostname)
-    return IntakeController(handler, settings)
+def make_listener(
+    settings: Settings, pool: ConnectionPool, on_accepted: Callable[[list[int]], None]
+) -> Listener:
+    """The listener ``settings`` describe, storing over ``pool``."""
+    return Listener(
+        IntakeHandler(pool, on_accepted, settings.smtp_hostname),
+        settings.smtp_host,
+        settings.smtp_port,
+        max_connections_per_ip=settings.smtp_max_connections_per_ip,
+        data_size_limit=settings.max_message_bytes,
+        hostname=settings.smtp_hostname,
+        ident="Intake ESMTP",
+        timeout=settings.smtp_idle_seconds,
+    )
 
 
 def enqueue_first_stage(ids: list[int]) -> None:
@@ -70,14 +49,14 @@ def enqueue_first_stage(ids: list[int]) -> None:
 def main() -> None:
     setup_logging()
     settings = runtime.settings()
-    controller = make_controller(settings, runtime.smtp_pool(), enqueue_first_stage)
-    controller.start()
+    listener = make_listener(settings, runtime.smtp_pool(), enqueue_first_stage)
+    listener.start()
     log.info("SMTP listening on %s:%s", settings.smtp_host, settings.smtp_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
-    controller.stop()
+    listener.stop()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from pipeline.intake import FIRST_STAGE
-from pipeline.intake.smtp import Handoff
+from pipeline.intake.handoff import Handoff
 from pipeline.stages import queue_of
 from workers.smtp import enqueue_first_stage
 from workers.stages import ACTORS
