@@ -180,12 +180,12 @@ def worker(broker):
 
 @pytest.fixture
 def smtp_server(settings, pool):
-    """The real SMTP listener on a free loopback port, enqueueing into the real broker."""
-    from workers.smtp import enqueue_first_stage, make_controller
+    """The real SMTP listener on a free loopback port, handing over to the real broker."""
+    from workers.smtp import hand_over_accepted, make_controller
 
     port = free_port()
     controller = make_controller(
-        settings.with_overrides(smtp_host="127.0.0.1", smtp_port=port), pool, enqueue_first_stage
+        settings.with_overrides(smtp_host="127.0.0.1", smtp_port=port), pool, hand_over_accepted
     )
     controller.start()
     yield controller

@@ -177,8 +177,7 @@ def test_after_the_database_drops_every_connection_the_next_message_is_stored(
 def test_a_sender_hanging_up_mid_store_does_not_stop_the_store_or_enqueue(
     smtp_server, broker, mailbox, conn
 ):
-    from pipeline.intake import FIRST_STAGE
-    from pipeline.stages import queue_of
+    from pipeline.queues import PIPELINE_QUEUE
     from tests.helpers import wait_for
 
     client = _client(smtp_server)
@@ -190,4 +189,4 @@ def test_a_sender_hanging_up_mid_store_does_not_stop_the_store_or_enqueue(
     client.send(MAIL + b".\r\n")
     client.close()  # before the reply
     assert wait_for(lambda: conn.execute("SELECT id FROM messages").fetchone())
-    assert wait_for(lambda: broker.do_qsize(queue_of(FIRST_STAGE)) == 1)
+    assert wait_for(lambda: broker.do_qsize(PIPELINE_QUEUE) == 1)
