@@ -28,9 +28,9 @@ MAX_IDLE_POLL_MS = 50
 # 30 s recovery promise). Every consumer calls Redis at least every MAX_IDLE_POLL_MS.
 HEARTBEAT_TIMEOUT_MS = 10_000
 # Per million Redis commands, how many also look for dead workers' messages (Dramatiq's
-# default 1,000): with idle consumers polling 20 times a second per queue, 1 % looks
-# every few seconds per queue.
-MAINTENANCE_CHANCE = 10_000
+# default 1,000): with idle consumers polling 20 times a second per queue, 2 % looks
+# every few seconds per queue and worker process.
+MAINTENANCE_CHANCE = 20_000
 
 
 class _DispatchScript:
