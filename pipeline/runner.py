@@ -42,27 +42,36 @@ class StageResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def run_message(pool: ConnectionPool, message_id: int, ctx: StageContext) -> StageResult | None:
+def run_message(
+    pool: ConnectionPool,
+    message_id: int,
+    ctx: StageContext,
+    progress: StageResult | None = None,
+) -> StageResult | None:
     """Run every pending stage of the message, from wherever it is, in one transaction.
 
     Returns ``None`` when there was nothing to do (already done, or another worker holds it).
     Raises ``PermanentError`` after marking the message ``failed``; other errors are
-    recorded in ``last_error`` and re-raised for the broker to retry.
+    recorded in ``last_error`` and re-raised for the broker to retry. A caller's
+    ``progress`` names the stage that failed in ``next_stage`` (for its metrics).
     """
-    return _run(pool, message_id, ctx, None)
+    return _run(pool, message_id, ctx, None, progress or StageResult(None))
 
 
 def run_stage(
     pool: ConnectionPool, stage: str, message_id: int, ctx: StageContext
 ) -> StageResult | None:
     """Run ``stage`` alone, if it is the message's pending stage (see ``run_message``)."""
-    return _run(pool, message_id, ctx, stage)
+    return _run(pool, message_id, ctx, stage, StageResult(stage))
 
 
 def _run(
-    pool: ConnectionPool, message_id: int, ctx: StageContext, stage: str | None
+    pool: ConnectionPool,
+    message_id: int,
+    ctx: StageContext,
+    stage: str | None,
+    progress: StageResult,
 ) -> StageResult | None:
-    progress = StageResult(stage)
     with bound(message_id=message_id):
         try:
             with pool.connection() as conn, conn.transaction():

@@ -6,12 +6,12 @@ from __future__ import annotations
 import redis
 from flask import Blueprint, Response, current_app
 
-from pipeline import metrics, stages
+from pipeline import metrics, queues, stages
 from web.db import get_conn
 
 bp = Blueprint("metrics", __name__)
 
-QUEUES = ("pipeline", "media", "outbound", "webhooks", "imap")
+QUEUES = tuple(dict.fromkeys(queues.QUEUES.values()))
 
 
 @bp.get("/metrics")

@@ -22,8 +22,8 @@ from pipeline import metrics
 from pipeline.errors import PermanentError
 from pipeline.handover import send_after_commit
 from pipeline.queues import PROCESS_ACTOR, QUEUES, JobQueue
-from pipeline.runner import run_message
-from pipeline.stages import Job
+from pipeline.runner import StageResult, run_message
+from pipeline.stages import ORDER, Job
 from workers import runtime
 from workers.broker import broker
 
@@ -80,11 +80,12 @@ def process_messages(message_ids: list[int]) -> None:
 
 def _process(message_id: int, timings: Timings) -> None:
     """Run one message, adding its stages' durations to ``timings``; send its jobs."""
-    started = time.perf_counter()
+    started, progress = time.perf_counter(), StageResult(None)
     try:
-        result = run_message(runtime.stage_pool(), message_id, runtime.stage_context())
+        result = run_message(runtime.stage_pool(), message_id, runtime.stage_context(), progress)
     except Exception:
-        timings.failed.append(("run", time.perf_counter() - started))
+        failed = progress.next_stage or ORDER[0]  # the claim itself failed
+        timings.failed.append((failed, time.perf_counter() - started))
         raise
     if result is None:
         return
