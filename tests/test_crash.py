@@ -199,7 +199,9 @@ def test_every_mail_becomes_one_ticket_within_30_s_of_any_restart(system, conn):
     assert all(len(times) == 1 for times in tickets.values())
     assert conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == MAILS
     states = conn.execute("SELECT state, count(*) AS n FROM messages GROUP BY state").fetchall()
-    assert states == [{"state": "done", "n": MAILS}]
+    counted = {row["state"]: row["n"] for row in states}
+    assert counted.pop("done") == MAILS
+    assert set(counted) <= {"duplicate"}  # a mail resent because its 250 never arrived
     replies = _auto_replies(conn)
     assert sorted(replies) == sorted(f"customer{n}@example.org" for n in range(MAILS))
     delivered = sorted(m.rcpt_tos[0] for m in sink.messages)
