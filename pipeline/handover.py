@@ -41,6 +41,15 @@ def hand_over(pool: ConnectionPool, queue: JobQueue, message_ids: Sequence[int])
     queue.send_jobs(process_jobs(ids))
 
 
+def hand_over_or_leave(pool: ConnectionPool, queue: JobQueue, message_ids: Sequence[int]) -> None:
+    """``hand_over``, leaving the messages to the scheduler's pick-up if it fails (Redis or
+    the database away): they are stored, so the caller's answer stands."""
+    try:
+        hand_over(pool, queue, message_ids)
+    except Exception:
+        log.exception("hand-over failed after commit for message ids %s", list(message_ids))
+
+
 def process_jobs(message_ids: Sequence[int]) -> list[Job]:
     """The pipeline jobs for ``message_ids``, up to ``BATCH_SIZE`` to a job."""
     ids = list(message_ids)
@@ -62,7 +71,7 @@ def run_through(
         raise
     except Exception:
         log.exception("inline run failed message_id=%s; handing to the workers", message_id)
-        hand_over(pool, queue, [message_id])
+        hand_over_or_leave(pool, queue, [message_id])
         return None
     if result is not None:
         send_after_commit(queue, result.jobs)

@@ -34,8 +34,9 @@ def store(inbound: Inbound, mailbox: Mailbox, channel: str) -> int:
 
 
 def hand_over(message_id: int) -> None:
-    """The shared hand-over of a stored message (after commit)."""
-    handover.hand_over(
+    """The shared hand-over of a stored message (after commit; if it fails, the scheduler's
+    pick-up hands the message over)."""
+    handover.hand_over_or_leave(
         current_app.extensions["intake_pool"], current_app.extensions["intake_queue"], [message_id]
     )
 
