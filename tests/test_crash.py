@@ -143,8 +143,13 @@ def system(tmp_path, smtp_sink, conn, org, mailbox):
     ]
     supervisor = Supervisor(procs, env)
     supervisor.start()
-    yield port, {p.name: p for p in procs}, smtp_sink
-    supervisor.stop()
+    try:
+        yield port, {p.name: p for p in procs}, smtp_sink
+    finally:
+        supervisor.stop()
+        for proc in procs:  # shown by pytest when the test fails
+            tail = proc.log.read_text(errors="replace").splitlines()[-15:]
+            print(f"--- {proc.name}: exits {proc.exits}", *tail, sep="\n")
 
 
 def _auto_replies(conn) -> dict[str, str]:
