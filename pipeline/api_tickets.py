@@ -1,15 +1,19 @@
 """Tickets created or appended to by an API client (``003_…`` ``insertTicket``).
 
-The mail goes through the one door (``accept_raw``, channel ``api``) and is parsed in
-the same transaction; the ticket is then opened or appended to at once with the ticket
-stage's own steps. Mail Flow (filter, thread matching, categorize) is bypassed, as the
-seed documents: the client states labels, agents and status itself. The message then
-waits only for ``notify`` (when that stage exists), so subscribers hear of it.
+The mail goes through the one door (``accept_raw``, channel ``api``) with the client's
+order kept in ``analysis.api`` (target ticket, note or mail, labels, agents, status,
+auto-reply), and then through every stage like any other mail (``run_through``). The
+stages read the order: Mail Flow (filter, voicemail and categorize rules) is bypassed,
+as the seed documents, match_thread takes the ticket the client named, and the ticket
+stage places the mail, applies the client's actions and, when a ticket was opened and
+``autoReply`` is on, plans the auto-reply through the same path as every channel.
+What the client names is checked before anything is stored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
+from typing import Any
 from uuid import UUID
 
 from pipeline import fetch
@@ -18,14 +22,11 @@ from pipeline.errors import InputError, NotFound
 from pipeline.intake import accept_raw
 from pipeline.mail.compose import compose
 from pipeline.records import Envelope, Mailbox, Message
-from pipeline.runner import run_inline
-from pipeline.stages import ORDER, StageContext
-from pipeline.stages.ticket import add_reply, open_ticket
+from pipeline.stages import Continue, StageContext
 from pipeline.store import attachments, contacts, mailboxes, messages, ticket_actions, tickets
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
-FINAL_STAGE = "notify"
-EVIDENCE_KEY = "api"
+ORDER_KEY = "api"  # analysis key of the client's order
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,37 @@ class TicketRequest:
 
 
 @dataclass(frozen=True)
-class Inserted:
-    ticket_id: int
-    message_id: int
-    next_stage: str | None
-    evidence: dict = field(default_factory=dict)
+class Order:
+    """What the client asked for, checked, as the stages read it from ``analysis.api``."""
+
+    ticket_id: int | None
+    message_type: str
+    agent_id: int
+    agent_ids: tuple[int, ...] = ()
+    labels: tuple[str, ...] = ()
+    status: str | None = None
+    auto_reply: bool = True
+
+
+def order_of(msg: Message) -> Order | None:
+    """The API client's order for ``msg``; ``None`` for mail from any other channel."""
+    stored = msg.analysis.get(ORDER_KEY)
+    if not stored:
+        return None
+    return Order(
+        ticket_id=stored.get("ticket_id"),
+        message_type=stored.get("message_type", "external"),
+        agent_id=stored["agent_id"],
+        agent_ids=tuple(stored.get("agent_ids") or ()),
+        labels=tuple(stored.get("labels") or ()),
+        status=stored.get("status"),
+        auto_reply=stored.get("auto_reply", True),
+    )
+
+
+def bypassed(msg: Message) -> Continue | None:
+    """A Mail Flow stage's outcome for mail an API client inserted (``None`` otherwise)."""
+    return Continue({"bypassed": "api"}) if ORDER_KEY in msg.analysis else None
 
 
 def fetch_attachments(
@@ -84,8 +111,9 @@ def insert_ticket(
     req: TicketRequest,
     files: list[fetch.Fetched],
     ctx: StageContext,
-) -> Inserted:
-    """Store the mail, then open or append to the ticket; raises ``InputError`` / ``NotFound``."""
+) -> int:
+    """Check the request and store the mail with its order (the caller commits, then runs
+    it through); return the message id. Raises ``InputError`` / ``NotFound``."""
     mailbox = _mailbox(conn, org_id, req.to_email)
     agent_ids = _agents(conn, org_id, req.assign_agents)
     target = _target(conn, org_id, req, mailbox)
@@ -99,23 +127,23 @@ def insert_ticket(
         message_id_domain=ctx.settings.message_id_domain,
     )
     message_id = accept_raw(conn, raw, Envelope(req.from_email, (req.to_email,)), "api", mailbox)
-    run_inline(conn, ORDER[0], message_id, ctx)
-    msg = messages.get(conn, org_id, message_id)
-    ticket_id = _place(conn, msg, target, req)
-    _apply_actions(conn, org_id, ticket_id, req, agent_ids)
-    evidence = {
-        "action": "appended" if target else "created",
-        "ticket_id": ticket_id,
-        "agent_id": req.agent_id,
-        "auto_reply": req.auto_reply,
-        "message_type": req.message_type,
-        "bypassed": [s for s in ORDER if s not in (ORDER[0], FINAL_STAGE)],
-    }
-    following = FINAL_STAGE if FINAL_STAGE in ORDER else None
-    messages.record_stage(
-        conn, message_id, EVIDENCE_KEY, evidence, following, "processing" if following else "done"
+    order = Order(
+        ticket_id=target,
+        message_type=req.message_type,
+        agent_id=req.agent_id,
+        agent_ids=tuple(agent_ids),
+        labels=req.labels,
+        status=req.status,
+        auto_reply=req.auto_reply,
     )
-    return Inserted(ticket_id, message_id, following, evidence)
+    messages.update_fields(conn, message_id, {"analysis": {ORDER_KEY: asdict(order)}})
+    return message_id
+
+
+def ticket_of(conn: Connection, org_id: UUID, message_id: int) -> int | None:
+    """The ticket the inserted mail is on (``None`` until the stages have run)."""
+    msg = messages.get(conn, org_id, message_id)
+    return msg.ticket_id if msg is not None else None
 
 
 def _mailbox(conn: Connection, org_id: UUID, address: str) -> Mailbox:
@@ -147,18 +175,9 @@ def _target(conn: Connection, org_id: UUID, req: TicketRequest, mailbox: Mailbox
     return None
 
 
-def _place(conn: Connection, msg: Message, target: int | None, req: TicketRequest) -> int:
-    if req.message_type == "internal":
-        return _add_note(conn, msg, target, req.agent_id)
-    if target is not None:
-        add_reply(conn, msg, target, evidence={"via": "api"})
-        return target
-    open_ticket(conn, msg)
-    return messages.get(conn, msg.org_id, msg.id).ticket_id
-
-
-def _add_note(conn: Connection, msg: Message, target: int | None, agent_id: int) -> int:
-    """A private note by the acting agent, on ``target`` or on a new ticket for the sender."""
+def add_note(conn: Connection, msg: Message, target: int | None, agent_id: int) -> Continue:
+    """A private note by the acting agent, on ``target`` or on a new ticket for the sender
+    (the ticket stage's outcome: the message's ``ticket_id`` is in ``changes``)."""
     contact_id = contacts.find_or_create(conn, msg.org_id, msg.from_address, msg.from_name)
     ticket_id = target or tickets.create(
         conn,
@@ -182,24 +201,28 @@ def _add_note(conn: Connection, msg: Message, target: int | None, agent_id: int)
     )
     ticket_actions.set_message_agent(conn, msg.org_id, note_id, agent_id)
     attachments.move_to_ticket(conn, msg.id, ticket_id, note_id)
-    messages.update_fields(conn, msg.id, {"ticket_id": ticket_id})
     tickets.track(
         conn, msg.org_id, ticket_id, "note", message_id=msg.id, data={"agent_id": agent_id}
     )
-    return ticket_id
+    action = "note_added" if target else "note_created"
+    return Continue({"action": action, "ticket_id": ticket_id}, changes={"ticket_id": ticket_id})
 
 
-def _apply_actions(
-    conn: Connection, org_id: UUID, ticket_id: int, req: TicketRequest, agent_ids: list[int]
-) -> None:
-    if req.labels:
-        ticket_actions.add_labels(conn, org_id, ticket_id, list(req.labels))
-    if agent_ids:
-        ticket_actions.assign_agents(conn, org_id, ticket_id, agent_ids)
-    if req.status:
-        ticket_actions.set_status(conn, org_id, ticket_id, req.status)
-    for kind, value in (("labelled", req.labels), ("assigned", agent_ids), ("status", req.status)):
+def apply_actions(conn: Connection, org_id: UUID, ticket_id: int, order: Order) -> None:
+    """The labels, agents and status the client asked for, each tracked on the ticket."""
+    if order.labels:
+        ticket_actions.add_labels(conn, org_id, ticket_id, list(order.labels))
+    if order.agent_ids:
+        ticket_actions.assign_agents(conn, org_id, ticket_id, list(order.agent_ids))
+    if order.status:
+        ticket_actions.set_status(conn, org_id, ticket_id, order.status)
+    changes: tuple[tuple[str, Any], ...] = (
+        ("labelled", list(order.labels)),
+        ("assigned", list(order.agent_ids)),
+        ("status", order.status),
+    )
+    for kind, value in changes:
         if value:
             tickets.track(
-                conn, org_id, ticket_id, kind, data={"value": value, "agent_id": req.agent_id}
+                conn, org_id, ticket_id, kind, data={"value": value, "agent_id": order.agent_id}
             )

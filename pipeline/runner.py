@@ -1,13 +1,13 @@
 """Run stages for one message: claim, run, record, commit (STYLE §4).
 
-A run starts at one stage and may go on through the following stages in the same
-transaction while ``chain(current, next)`` allows it (the workers chain stages that
-share a queue: a transaction and a queue hop per stage would cost more than most stages
-do). The run claims the row once; each stage sees the message as the stages before it
-left it, and at the end one UPDATE records every stage's evidence and changes and the
-stage to run next. A crash rolls the whole run back to where it started and a repeated
-run finds nothing to claim. The caller sends the returned jobs and the next stage only
-after this function has returned, i.e. after commit.
+``run_message`` takes a message from its pending stage through the last one in one
+transaction (a transaction per stage would cost more than most stages do); ``run_stage``
+runs one stage only (tests step through the pipeline with it). The run claims the row
+once; each stage sees the message as the stages before it left it, and at the end one
+UPDATE records every stage's evidence and changes and the stage to run next. A crash or
+a failure late in the run rolls the whole run back to where it started, so nothing
+committed is redone or undone; a repeated run finds nothing to claim. The caller sends
+the returned jobs only after this function has returned, i.e. after commit.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,17 +25,12 @@ from config.logging import bound
 from pipeline import stages
 from pipeline.db import Connection
 from pipeline.errors import PermanentError
+from pipeline.faults import crash_point
 from pipeline.records import Message
 from pipeline.stages import Continue, Job, StageContext, Stop
 from pipeline.store import messages
 
 log = logging.getLogger(__name__)
-
-Chain = Callable[[str, str], bool]
-
-
-def never(current: str, following: str) -> bool:
-    return False
 
 
 @dataclass
@@ -48,20 +42,40 @@ class StageResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def run_stage(
-    pool: ConnectionPool, stage: str, message_id: int, ctx: StageContext, chain: Chain = never
+def run_message(
+    pool: ConnectionPool,
+    message_id: int,
+    ctx: StageContext,
+    progress: StageResult | None = None,
 ) -> StageResult | None:
-    """Run ``stage`` (and the stages ``chain`` admits after it) in one transaction.
+    """Run every pending stage of the message, from wherever it is, in one transaction.
 
     Returns ``None`` when there was nothing to do (already done, or another worker holds it).
     Raises ``PermanentError`` after marking the message ``failed``; other errors are
-    recorded in ``last_error`` and re-raised for the broker to retry.
+    recorded in ``last_error`` and re-raised for the broker to retry. A caller's
+    ``progress`` names the stage that failed in ``next_stage`` (for its metrics).
     """
-    progress = StageResult(stage)
+    return _run(pool, message_id, ctx, None, progress or StageResult(None))
+
+
+def run_stage(
+    pool: ConnectionPool, stage: str, message_id: int, ctx: StageContext
+) -> StageResult | None:
+    """Run ``stage`` alone, if it is the message's pending stage (see ``run_message``)."""
+    return _run(pool, message_id, ctx, stage, StageResult(stage))
+
+
+def _run(
+    pool: ConnectionPool,
+    message_id: int,
+    ctx: StageContext,
+    stage: str | None,
+    progress: StageResult,
+) -> StageResult | None:
     with bound(message_id=message_id):
         try:
             with pool.connection() as conn, conn.transaction():
-                return run_inline(conn, stage, message_id, ctx, chain, progress)
+                return run_inline(conn, message_id, ctx, stage, progress)
         except PermanentError as exc:
             _fail(pool, message_id, progress.next_stage, exc, permanent=True)
             raise
@@ -72,21 +86,20 @@ def run_stage(
 
 def run_inline(
     conn: Connection,
-    stage: str,
     message_id: int,
     ctx: StageContext,
-    chain: Chain = never,
+    stage: str | None = None,
     progress: StageResult | None = None,
 ) -> StageResult | None:
-    """Run ``stage`` onwards inside the caller's transaction (an API request that must act
-    on a message at once uses this directly). ``None`` if ``stage`` is not pending."""
+    """Inside the caller's transaction: only ``stage`` if given, else every pending stage.
+    ``None`` if there is nothing to run."""
     progress = progress or StageResult(stage)
     ctx = ctx.for_run()
     msg = _claim(conn, message_id, stage, ctx)
     if msg is None:
         return None
     run = messages.RunRecord()
-    current = stage
+    current = progress.next_stage = msg.stage
     with bound(org_id=str(msg.org_id)):
         while True:
             started = time.perf_counter()
@@ -96,9 +109,10 @@ def run_inline(
             progress.seconds[current] = time.perf_counter() - started
             progress.jobs += outcome.jobs
             progress.next_stage = following
-            if following is None or not chain(current, following):
+            if following is None or stage is not None:
                 break
             current = following
+    crash_point("stage")
     try:
         messages.record_run(conn, message_id, run)
     except psycopg.DataError as exc:  # a value PostgreSQL refuses will not improve on retry
@@ -106,9 +120,12 @@ def run_inline(
     return progress
 
 
-def _claim(conn: Connection, message_id: int, stage: str, ctx: StageContext) -> Message | None:
-    """Lock the message for ``stage``; with its raw bytes if that stage reads them."""
-    if not getattr(stages.load(stage), "NEEDS_RAW", False):
+def _claim(
+    conn: Connection, message_id: int, stage: str | None, ctx: StageContext
+) -> Message | None:
+    """Lock the message if ``stage`` (or, for ``None``, any stage) is pending; with its raw
+    bytes unless ``stage`` is known not to read them."""
+    if stage is not None and not getattr(stages.load(stage), "NEEDS_RAW", False):
         return messages.claim(conn, message_id, stage)
     claimed = messages.claim_with_raw(conn, message_id, stage)
     if claimed is None:

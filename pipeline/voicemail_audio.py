@@ -23,7 +23,6 @@ from pipeline.store import voicemails
 log = logging.getLogger(__name__)
 
 TRANSCODE_ACTOR = "transcode_voicemail"
-MEDIA_QUEUE = "media"
 EVENT = "voicemail.received"
 
 

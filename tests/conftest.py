@@ -181,13 +181,13 @@ def worker(broker):
 
 @pytest.fixture
 def smtp_server(settings, pool):
-    """The real SMTP listener on a free loopback port, enqueueing into the real broker."""
-    from workers.smtp import enqueue_first_stage, make_listener
+    """The real SMTP listener on a free loopback port, handing over to the real broker."""
+    from workers.smtp import hand_over_accepted, make_listener
 
     listener = make_listener(
         settings.with_overrides(smtp_host="127.0.0.1", smtp_port=free_port()),
         pool,
-        enqueue_first_stage,
+        hand_over_accepted,
     )
     listener.start()
     yield listener

@@ -43,18 +43,12 @@ def accept(pool, raw: bytes, mailbox: Mailbox, channel: str = "smtp") -> int:
 
 
 def run_pipeline(pool, message_id: int, settings=None) -> None:
-    """Run every pending stage of ``message_id`` synchronously, as the workers would."""
+    """Run every pending stage of ``message_id`` now, exactly as a worker would."""
     from config import load_settings
-    from pipeline.runner import run_stage
+    from pipeline.runner import run_message
     from pipeline.stages import StageContext
 
-    ctx = StageContext(settings or load_settings())
-    with pool.connection() as conn:
-        stage = conn.execute("SELECT stage FROM messages WHERE id = %s", (message_id,)).fetchone()
-    current = stage["stage"] if stage else None
-    while current is not None:
-        result = run_stage(pool, current, message_id, ctx)
-        current = result.next_stage if result else None
+    run_message(pool, message_id, StageContext(settings or load_settings()))
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05):

@@ -12,9 +12,9 @@ from werkzeug.routing import IntegerConverter
 from config import Settings, load_settings
 from pipeline.db import make_pool
 from pipeline.errors import InputError
+from pipeline.queues import JobQueue, client_broker
 from web import body_limits, db, health, metrics
 from web.envelopes import error_body
-from web.queue import JobQueue
 from web.ratelimit import KeyRateLimiter
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.url_map.converters["int"] = RowIdConverter
     app.extensions["intake_pool"] = make_pool(settings.database_url, settings.db_pool_size)
-    app.extensions["intake_queue"] = JobQueue(settings)
+    app.extensions["intake_queue"] = JobQueue(client_broker(settings))
     app.extensions["intake_ratelimit"] = KeyRateLimiter(settings)
     db.init_app(app)
     app.register_blueprint(health.bp)

@@ -13,12 +13,12 @@ import hmac
 import redis
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from pipeline import metrics, stages
+from pipeline import metrics, queues, stages
 from web.db import get_conn
 
 bp = Blueprint("metrics", __name__)
 
-QUEUES = ("pipeline", "media", "outbound", "webhooks", "imap")
+QUEUES = tuple(dict.fromkeys(queues.QUEUES.values()))
 
 
 @bp.get("/metrics")

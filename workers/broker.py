@@ -17,11 +17,20 @@ from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
 from config import Settings
+from pipeline.queues import namespace
 from workers import runtime
 
 log = logging.getLogger(__name__)
 
 MAX_IDLE_POLL_MS = 50
+# A worker process that has not called Redis for this long is dead, and Dramatiq puts the
+# messages it had taken back on their queues (its default, a minute, is too slow for the
+# 30 s recovery promise). Every consumer calls Redis at least every MAX_IDLE_POLL_MS.
+HEARTBEAT_TIMEOUT_MS = 10_000
+# Per million Redis commands, how many also look for dead workers' messages (Dramatiq's
+# default 1,000): with idle consumers polling 20 times a second per queue, 2 % looks
+# every few seconds per queue and worker process.
+MAINTENANCE_CHANCE = 20_000
 
 
 class _DispatchScript:
@@ -107,7 +116,12 @@ class WarmUp(dramatiq.Middleware):
 
 
 def make_broker(settings: Settings) -> IntakeBroker:
-    broker = IntakeBroker(url=settings.redis_url, namespace=f"{settings.redis_namespace}:dramatiq")
+    broker = IntakeBroker(
+        url=settings.redis_url,
+        namespace=namespace(settings),
+        heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
+        maintenance_chance=MAINTENANCE_CHANCE,
+    )
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(WarmUp())
     return broker

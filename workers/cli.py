@@ -157,11 +157,11 @@ def cmd_replay(args: argparse.Namespace) -> None:
     with connect(settings.database_url) as conn:
         ids = list(args.ids) + (messages.failed_ids(conn, args.org) if args.failed else [])
         plan = replay.prepare(conn, ids, from_start=args.from_start)
-    from workers.stages import enqueue
+    from pipeline.handover import hand_over
+    from workers import runtime
+    from workers.stages import queue
 
-    for item in plan:
-        if item.stage is not None:
-            enqueue(item.stage, item.message_id)
+    hand_over(runtime.pool(), queue, [item.message_id for item in plan if item.stage])
     _print(
         {
             "replayed": [{"id": i.message_id, "stage": i.stage} for i in plan if i.stage],

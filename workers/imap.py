@@ -20,17 +20,17 @@ from redis.exceptions import LockError
 from redis.lock import Lock
 
 from config import Settings
-from pipeline.intake import FIRST_STAGE
+from pipeline.handover import hand_over
 from pipeline.intake.imap import SyncReport, SyncRequest, sync_folder
+from pipeline.queues import QUEUES, SYNC_IMAP_ACTOR
 from pipeline.store import mailboxes
 from workers import runtime
 from workers.broker import broker
-from workers.stages import enqueue, send_jobs
+from workers.stages import queue, send_jobs
 
 log = logging.getLogger(__name__)
 
-ACTOR = "sync_imap_folder"
-QUEUE = "imap"
+ACTOR = SYNC_IMAP_ACTOR
 BUSY_RETRY_MS = 5_000
 
 
@@ -45,7 +45,7 @@ def key(settings: Settings, what: str, mailbox_id: int, folder: str) -> str:
 
 @dramatiq.actor(
     actor_name=ACTOR,
-    queue_name=QUEUE,
+    queue_name=QUEUES[ACTOR],
     broker=broker,
     max_retries=3,
     min_backoff=5_000,
@@ -102,9 +102,9 @@ def _sync_until_quiet(
 
     def accepted(message_id: int) -> None:
         try:
-            enqueue(FIRST_STAGE, message_id)
-        except Exception:  # committed already: the sweeper enqueues it later
-            log.exception("enqueue failed after commit for message %s", message_id)
+            hand_over(runtime.pool(), queue, [message_id])
+        except Exception:  # committed already: the scheduler's pick-up hands it over
+            log.exception("hand-over failed after commit for message %s", message_id)
         lock.reacquire()  # renew the TTL: this long sync is alive
 
     while True:

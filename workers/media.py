@@ -11,8 +11,9 @@ from psycopg_pool import ConnectionPool
 from config import Settings
 from config.logging import bound
 from pipeline.errors import PermanentError
+from pipeline.queues import QUEUES
 from pipeline.store import voicemails
-from pipeline.voicemail_audio import MEDIA_QUEUE, TRANSCODE_ACTOR, give_up, transcode_voicemail
+from pipeline.voicemail_audio import TRANSCODE_ACTOR, give_up, transcode_voicemail
 from workers import runtime
 from workers.broker import broker
 from workers.stages import send_jobs
@@ -28,7 +29,7 @@ TIME_LIMIT_MS = 10 * 60 * 1000
 
 @dramatiq.actor(
     actor_name=TRANSCODE_ACTOR,
-    queue_name=MEDIA_QUEUE,
+    queue_name=QUEUES[TRANSCODE_ACTOR],
     broker=broker,
     max_retries=MAX_RETRIES,
     min_backoff=5_000,

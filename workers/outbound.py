@@ -11,7 +11,8 @@ from __future__ import annotations
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
-from pipeline.outbound.send import SEND_ACTOR, SEND_QUEUE, deliver
+from pipeline.outbound.send import SEND_ACTOR, deliver
+from pipeline.queues import QUEUES
 from workers import broker as _broker  # noqa: F401  (the broker exists before any actor)
 from workers import runtime
 
@@ -29,7 +30,7 @@ def _retries_so_far() -> int:
 
 @dramatiq.actor(
     actor_name=SEND_ACTOR,
-    queue_name=SEND_QUEUE,
+    queue_name=QUEUES[SEND_ACTOR],
     max_retries=MAX_RETRIES,
     min_backoff=30_000,
     max_backoff=3_600_000,

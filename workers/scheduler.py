@@ -1,6 +1,9 @@
-"""Process entry point: periodic work (the sweeper, IMAP polls, and later retries).
+"""Process entry point: periodic work (the pick-up and the sweeper, IMAP polls, retries).
 
-Several schedulers may run; a PostgreSQL advisory lock lets one sweep at a time.
+Every ``PICK_UP_SECONDS`` the pick-up hands over messages a crash left behind
+(``pipeline.handover.pick_up``); the sweep after ``INTAKE_SWEEP_AFTER_SECONDS`` stays as
+the last net for anything else. Several schedulers may run; a PostgreSQL advisory lock
+lets one sweep at a time, and a message handed over twice is still worked on once.
 """
 
 from __future__ import annotations
@@ -16,16 +19,20 @@ from psycopg_pool import ConnectionPool
 
 from config import Settings
 from config.logging import setup_logging
+from pipeline.handover import LOST_AFTER_SECONDS, hand_over, pick_up
+from pipeline.queues import JobQueue
 from pipeline.store import messages, outbound, webhooks
 from workers import runtime
 
 log = logging.getLogger(__name__)
 
 SWEEP_LOCK = 0x1A7A_0001
+PICK_UP_SECONDS = 2.0
+LOST_MAIL_SECONDS = 5.0
 
 
-def sweep(pool: ConnectionPool, settings: Settings, send) -> int:
-    """Re-enqueue messages stalled in a non-final state; return how many."""
+def sweep(pool: ConnectionPool, settings: Settings, queue: JobQueue) -> int:
+    """Hand over again messages stalled in a non-final state; return how many."""
     with pool.connection() as conn, conn.transaction():
         locked = conn.execute(
             "SELECT pg_try_advisory_xact_lock(%s) AS ok", (SWEEP_LOCK,)
@@ -34,11 +41,10 @@ def sweep(pool: ConnectionPool, settings: Settings, send) -> int:
             return 0
         stalled = messages.stalled(conn, settings.sweep_after_seconds)
         if stalled:
-            messages.touch(conn, [message_id for message_id, _ in stalled])
-    for message_id, stage in stalled:
-        send(stage, message_id)
+            messages.touch(conn, stalled)
     if stalled:
-        log.info("sweeper re-enqueued %d stalled messages", len(stalled))
+        hand_over(pool, queue, stalled)
+        log.info("sweeper handed over %d stalled messages", len(stalled))
     return len(stalled)
 
 
@@ -62,10 +68,11 @@ def requeue_webhook_attempts(pool: ConnectionPool, settings: Settings, send) -> 
     return len(due)
 
 
-def requeue_lost_mail(pool: ConnectionPool, settings: Settings, send) -> int:
-    """Enqueue again queued mail whose first send job never ran (crash before enqueue)."""
+def requeue_lost_mail(pool: ConnectionPool, send) -> int:
+    """Enqueue again queued mail whose first send job never ran (crash before enqueue).
+    Soon: a second job for mail still waiting finds it claimed and sends nothing."""
     with pool.connection() as conn, conn.transaction():
-        lost = outbound.never_attempted(conn, settings.sweep_after_seconds)
+        lost = outbound.never_attempted(conn, LOST_AFTER_SECONDS)
     for sent_mail_id in lost:
         send(sent_mail_id)
     return len(lost)
@@ -76,14 +83,15 @@ def periodic_tasks(settings: Settings) -> list[Periodic]:
     from workers.imap import enqueue_polls
     from workers.media import requeue_lost_audio
     from workers.outbound import send_mail
-    from workers.stages import enqueue
+    from workers.stages import queue
     from workers.webhooks import deliver_webhook
 
     return [
+        Periodic("pick_up", PICK_UP_SECONDS, lambda: pick_up(runtime.pool(), queue)),
         Periodic(
             "sweep",
             settings.sweep_interval_seconds,
-            lambda: sweep(runtime.pool(), settings, enqueue),
+            lambda: sweep(runtime.pool(), settings, queue),
         ),
         Periodic(
             "voicemail_audio",
@@ -97,8 +105,8 @@ def periodic_tasks(settings: Settings) -> list[Periodic]:
         ),
         Periodic(
             "lost_mail",
-            settings.sweep_interval_seconds,
-            lambda: requeue_lost_mail(runtime.pool(), settings, send_mail.send),
+            LOST_MAIL_SECONDS,
+            lambda: requeue_lost_mail(runtime.pool(), send_mail.send),
         ),
         Periodic("imap_poll", settings.imap_poll_seconds, enqueue_polls),
     ]

@@ -14,12 +14,12 @@ from psycopg_pool import ConnectionPool
 
 from config import Settings
 from config.logging import setup_logging
-from pipeline.intake import FIRST_STAGE
+from pipeline.handover import hand_over
 from pipeline.intake.smtp import IntakeHandler
 from pipeline.intake.smtp_server import Listener
 from workers import runtime
 from workers.broker import broker
-from workers.stages import enqueue_many
+from workers.stages import queue
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +40,17 @@ def make_listener(
     )
 
 
-def enqueue_first_stage(ids: list[int]) -> None:
-    """Enqueue the first stage of messages ``ids``, in batches, in one Redis round trip."""
+def hand_over_accepted(ids: list[int]) -> None:
+    """The shared hand-over of the messages the listener committed, their jobs sent to
+    Redis in one round trip."""
     with broker.pipelined():
-        enqueue_many(FIRST_STAGE, ids)
+        hand_over(runtime.smtp_pool(), queue, ids)
 
 
 def main() -> None:
     setup_logging()
     settings = runtime.settings()
-    listener = make_listener(settings, runtime.smtp_pool(), enqueue_first_stage)
+    listener = make_listener(settings, runtime.smtp_pool(), hand_over_accepted)
     listener.start()
     log.info("SMTP listening on %s:%s", settings.smtp_host, settings.smtp_port)
     stop = threading.Event()

@@ -1,15 +1,13 @@
-"""One thin actor per pipeline stage, all driven by ``advance``, and one per stage for
-batches of messages that arrived together.
+"""The pipeline actor: each message of a job through every pending stage, in one
+transaction per message.
 
-Consecutive stages that share a queue run one after another in the same job and the same
-transaction: a queue hop costs more than most stages. A stage on another queue (slow
-media work, outbound HTTP) is handed over through the broker.
-
-Under load the SMTP listener hands over many messages at once; ``enqueue_many`` puts up to
-``BATCH_SIZE`` of them in one job, which runs each in its own transaction, one after the
-other. Taking a job off the queue, acknowledging it and recording its timings cost about
-as much as a message's smallest stages, so this pays them once per batch. A message that
-fails in a batch is handed to its stage's own actor, to be retried alone with backoff.
+One actor, not one per stage: every stage is quick database work, and a queue hop costs
+more than most stages. What is slow or talks to the outside world (voicemail audio,
+outbound mail, webhook deliveries) is a job a stage returns, sent after commit to an
+actor on its own queue (``pipeline.queues``). Messages handed over together go a few to
+a job (``pipeline.handover.BATCH_SIZE``): taking a job off the queue, acknowledging it
+and recording its timings cost about as much as a message's smallest stages. A message
+that fails in a batch is sent again alone, to be retried with backoff.
 """
 
 from __future__ import annotations
@@ -20,39 +18,26 @@ from dataclasses import dataclass, field
 
 import dramatiq
 
-from pipeline import metrics, stages
+from pipeline import metrics
 from pipeline.errors import PermanentError
-from pipeline.runner import run_stage
-from pipeline.stages import Job, actor_name, queue_of
+from pipeline.handover import send_after_commit
+from pipeline.queues import PROCESS_ACTOR, QUEUES, JobQueue
+from pipeline.runner import StageResult, run_message
+from pipeline.stages import ORDER, Job
 from workers import runtime
 from workers.broker import broker
 
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 8
-BATCH_SIZE = 4  # messages per job; small enough that a batch's last waits little
 RETRY_ALONE_DELAY_MS = 1_000
+
+queue = JobQueue(broker)
 
 
 def send_jobs(jobs: tuple[Job, ...]) -> None:
-    for job in jobs:
-        broker.get_actor(job.actor).send(*job.args)
-
-
-def enqueue(stage: str, message_id: int) -> None:
-    """Hand message ``message_id`` to the actor of ``stage``."""
-    ACTORS[stage].send(message_id)
-
-
-def enqueue_many(stage: str, message_ids: list[int]) -> None:
-    """Hand messages to ``stage``, up to ``BATCH_SIZE`` per job (a lone one to the stage's
-    own actor)."""
-    for start in range(0, len(message_ids), BATCH_SIZE):
-        chunk = message_ids[start : start + BATCH_SIZE]
-        if len(chunk) == 1:
-            enqueue(stage, chunk[0])
-        else:
-            BATCH_ACTORS[stage].send(chunk)
+    """Send jobs through the workers' broker (after commit)."""
+    queue.send_jobs(jobs)
 
 
 @dataclass
@@ -63,52 +48,49 @@ class Timings:
     failed: list[metrics.Observation] = field(default_factory=list)
 
 
-def same_queue(current: str, following: str) -> bool:
-    return queue_of(current) == queue_of(following)
-
-
-def advance(stage: str, message_id: int) -> None:
-    """Run ``stage`` and the following stages of the same queue, then hand over."""
+@dramatiq.actor(
+    actor_name=PROCESS_ACTOR,
+    queue_name=QUEUES[PROCESS_ACTOR],
+    broker=broker,
+    max_retries=MAX_RETRIES,
+    min_backoff=1_000,
+    max_backoff=600_000,
+    throws=(PermanentError,),
+)
+def process_messages(message_ids: list[int]) -> None:
+    """Run each message through its pending stages. A lone message that fails is retried
+    by Dramatiq; one failing in a batch is sent again alone (a permanent failure is
+    already recorded on the message)."""
     timings = Timings()
     try:
-        _advance(stage, message_id, timings)
-    finally:
-        _observe(timings)
-
-
-def advance_batch(stage: str, message_ids: list[int]) -> None:
-    """``advance`` each message in turn; one that fails is retried alone (a permanent
-    failure is already recorded on the message)."""
-    timings = Timings()
-    try:
+        if len(message_ids) == 1:
+            _process(message_ids[0], timings)
+            return
         for message_id in message_ids:
             try:
-                _advance(stage, message_id, timings)
+                _process(message_id, timings)
             except PermanentError:
                 continue
             except Exception:
-                log.warning("stage failed in a batch, retried alone", exc_info=True)
-                ACTORS[stage].send_with_options(args=(message_id,), delay=RETRY_ALONE_DELAY_MS)
+                log.warning("message failed in a batch, retried alone", exc_info=True)
+                queue.send(Job(PROCESS_ACTOR, ([message_id],)), delay_ms=RETRY_ALONE_DELAY_MS)
     finally:
         _observe(timings)
 
 
-def _advance(stage: str, message_id: int, timings: Timings) -> None:
-    """Run the stages of one message, adding their durations to ``timings``."""
-    started = time.perf_counter()
+def _process(message_id: int, timings: Timings) -> None:
+    """Run one message, adding its stages' durations to ``timings``; send its jobs."""
+    started, progress = time.perf_counter(), StageResult(None)
     try:
-        result = run_stage(
-            runtime.stage_pool(), stage, message_id, runtime.stage_context(), same_queue
-        )
+        result = run_message(runtime.stage_pool(), message_id, runtime.stage_context(), progress)
     except Exception:
-        timings.failed.append((stage, time.perf_counter() - started))
+        failed = progress.next_stage or ORDER[0]  # the claim itself failed
+        timings.failed.append((failed, time.perf_counter() - started))
         raise
     if result is None:
         return
     timings.ok.extend(result.seconds.items())
-    send_jobs(result.jobs)
-    if result.next_stage is not None:
-        enqueue(result.next_stage, message_id)
+    send_after_commit(queue, result.jobs)
 
 
 def _observe(timings: Timings) -> None:
@@ -118,39 +100,3 @@ def _observe(timings: Timings) -> None:
         metrics.observe_stages(broker.client, namespace, timings.failed, ok=False)
     except Exception:  # metrics never fail a stage
         log.warning("could not record stage metrics", exc_info=True)
-
-
-def _make_actor(stage: str) -> dramatiq.Actor:
-    def stage_actor(message_id: int) -> None:
-        advance(stage, message_id)
-
-    stage_actor.__name__ = actor_name(stage)
-    return dramatiq.actor(
-        stage_actor,
-        actor_name=actor_name(stage),
-        queue_name=queue_of(stage),
-        max_retries=MAX_RETRIES,
-        min_backoff=1_000,
-        max_backoff=600_000,
-        throws=(PermanentError,),
-    )
-
-
-def _make_batch_actor(stage: str) -> dramatiq.Actor:
-    def batch_actor(message_ids: list[int]) -> None:
-        advance_batch(stage, message_ids)
-
-    name = f"{actor_name(stage)}_batch"
-    batch_actor.__name__ = name
-    return dramatiq.actor(
-        batch_actor,
-        actor_name=name,
-        queue_name=queue_of(stage),
-        max_retries=MAX_RETRIES,
-        min_backoff=1_000,
-        max_backoff=600_000,
-    )
-
-
-ACTORS: dict[str, dramatiq.Actor] = {name: _make_actor(name) for name in stages.ORDER}
-BATCH_ACTORS: dict[str, dramatiq.Actor] = {name: _make_batch_actor(name) for name in stages.ORDER}

@@ -11,13 +11,14 @@ from __future__ import annotations
 import dramatiq
 
 from pipeline.events import DELIVER_ACTOR
-from pipeline.outbound.webhooks import WEBHOOK_QUEUE, deliver
+from pipeline.outbound.webhooks import deliver
+from pipeline.queues import QUEUES
 from workers import broker as _broker  # noqa: F401  (the broker exists before any actor)
 from workers import runtime
 
 
 @dramatiq.actor(
-    actor_name=DELIVER_ACTOR, queue_name=WEBHOOK_QUEUE, max_retries=3, min_backoff=5_000
+    actor_name=DELIVER_ACTOR, queue_name=QUEUES[DELIVER_ACTOR], max_retries=3, min_backoff=5_000
 )
 def deliver_webhook(delivery_id: int) -> None:
     deliver(runtime.pool(), delivery_id, runtime.settings())

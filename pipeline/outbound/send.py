@@ -34,7 +34,6 @@ from pipeline.store import outbound
 log = logging.getLogger(__name__)
 
 SEND_ACTOR = "send_mail"
-SEND_QUEUE = "outbound"
 KINDS = ("api", "auto_reply", "agent_reply", "notification")
 
 

@@ -35,7 +35,6 @@ from pipeline.store.webhooks import Attempt, Result
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_QUEUE = "webhooks"
 SIGNATURE_HEADER = "X-Intake-Signature"
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "Intake-Webhooks/1"

@@ -1,7 +1,8 @@
 """The stages of the pipeline, their order (as data) and the outcomes they return.
 
-Each stage is a module ``pipeline.stages.<name>`` with ``run(conn, msg, ctx) -> Outcome``
-and a ``QUEUE`` name. Stages never name their successor: ``next_stage`` does.
+Each stage is a module ``pipeline.stages.<name>`` with ``run(conn, msg, ctx) -> Outcome``.
+Stages never name their successor: ``next_stage`` does. A message runs through all of
+them in one job (``workers.stages``); slow work a stage starts is a returned ``Job``.
 
 A stage does not write its own ``messages`` row: it returns the columns it sets in
 ``changes`` and the runner writes them, with every stage's evidence and the next stage,
@@ -113,16 +114,6 @@ def next_stage(name: str) -> str | None:
     """The stage after ``name``, or ``None`` after the last."""
     index = ORDER.index(name)
     return ORDER[index + 1] if index + 1 < len(ORDER) else None
-
-
-def queue_of(name: str) -> str:
-    """The Dramatiq queue stage ``name`` runs on (its module's ``QUEUE``)."""
-    return getattr(load(name), "QUEUE", "pipeline")
-
-
-def actor_name(name: str) -> str:
-    """The Dramatiq actor name of stage ``name``."""
-    return f"stage_{name}"
 
 
 @cache

@@ -13,8 +13,6 @@ from pipeline.records import Message
 from pipeline.stages import Continue, StageContext, Stop
 from pipeline.store import duplicates
 
-QUEUE = "pipeline"
-
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue | Stop:
     raw = None if msg.message_id else ctx.raw(conn, msg)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline import api_tickets
 from pipeline.db import Connection
 from pipeline.mail import subjects
 from pipeline.mail.patterns import detect_patterns
@@ -28,7 +29,6 @@ from pipeline.records import Message
 from pipeline.stages import Continue, StageContext
 from pipeline.store import policies, threads, tickets
 
-QUEUE = "pipeline"
 PATTERN_TEXT_CHARS = 20_000
 
 
@@ -43,6 +43,10 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
     previous = msg.analysis.get("match_thread")
     if msg.ticket_id is not None and previous is not None:
         return Continue(previous)  # a replayed message stays where it was put
+    order = api_tickets.order_of(msg)
+    if order is not None:  # the client named the ticket, or none
+        named = Match(order.ticket_id, "api", {}) if order.ticket_id else None
+        return Continue(decision(named, [], []))
     rejected: list[dict[str, Any]] = []
     profile = ctx.org(conn, msg)
     match = find_match(conn, msg, ctx.settings.secret_key, profile.policy, rejected)

@@ -19,8 +19,6 @@ from pipeline.events import emit
 from pipeline.records import Message
 from pipeline.stages import Continue, Job, StageContext
 
-QUEUE = "pipeline"
-
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
     wanted = ctx.org(conn, msg).subscribed_events

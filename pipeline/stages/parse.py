@@ -17,7 +17,6 @@ from pipeline.records import Message
 from pipeline.stages import Continue, StageContext
 from pipeline.store import attachments
 
-QUEUE = "pipeline"
 NEEDS_RAW = True  # the run claims the message with its raw bytes
 
 

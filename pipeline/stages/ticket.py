@@ -14,6 +14,9 @@ existed) the References lookup is done here.
   ticket linked to it (``new_ticket``) or holds the mail (``hold``); in every case
   ``messages.reply_to_closed_ticket`` is set.
 
+- Mail an API client inserted (``insertTicket``): the client's order decides (a new
+  ticket, the ticket it named, or a private note), then its labels, agents and status.
+
 ``open_ticket`` and ``add_reply`` are public: held mail converted through the API goes
 through them too. Both are idempotent and return their events as jobs. The stage itself
 uses ``opened`` and ``replied``, which leave the message row to the run's one UPDATE.
@@ -24,7 +27,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pipeline import events
+from pipeline import api_tickets, events
 from pipeline.db import Connection
 from pipeline.errors import PermanentError
 from pipeline.outbound.auto_reply import plan_auto_reply
@@ -34,7 +37,6 @@ from pipeline.stages.match_thread import thread_ids
 from pipeline.stages.notify import email_data
 from pipeline.store import messages, policies, ticket_mail, tickets, webhooks
 
-QUEUE = "pipeline"
 CLOSED = "closed"
 MAX_SUBJECT_CHARS = 998  # RFC 5322 line limit; longer subjects are noise or abuse
 
@@ -43,8 +45,17 @@ Events = set[str] | frozenset[str]
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Outcome:
     profile = ctx.org(conn, msg)
-    outcome = route(conn, msg, profile.policy, profile.subscribed_events)
-    if isinstance(outcome, Continue) and outcome.evidence.get("action") == "created":
+    order = api_tickets.order_of(msg)
+    if order is not None:
+        outcome = ordered(conn, msg, order, profile.subscribed_events)
+    else:
+        outcome = route(conn, msg, profile.policy, profile.subscribed_events)
+    wants_reply = order is None or order.auto_reply
+    if (
+        wants_reply
+        and isinstance(outcome, Continue)
+        and outcome.evidence.get("action") == "created"
+    ):
         ticket_id = outcome.evidence["ticket_id"]
         jobs, decision = plan_auto_reply(conn, msg, ticket_id, ctx)
         notes = {"auto_reply": decision} if decision is not None else {}
@@ -69,6 +80,20 @@ def route(
     if ticket["status"] == CLOSED:
         return on_closed_reply(conn, msg, ticket, policy, evidence, wanted)
     return replied(conn, msg, ticket["id"], evidence, wanted=wanted)
+
+
+def ordered(conn: Connection, msg: Message, order: api_tickets.Order, wanted: Events) -> Continue:
+    """Place mail an API client inserted as its order says, then apply the order's actions."""
+    if msg.ticket_id is not None:
+        return Continue({"action": "already_linked", "ticket_id": msg.ticket_id, "via": "api"})
+    if order.message_type == "internal":
+        outcome = api_tickets.add_note(conn, msg, order.ticket_id, order.agent_id)
+    elif order.ticket_id is not None:
+        outcome = replied(conn, msg, order.ticket_id, {"via": "api"}, wanted=wanted)
+    else:
+        outcome = opened(conn, msg, evidence={"via": "api"}, wanted=wanted)
+    api_tickets.apply_actions(conn, msg.org_id, outcome.evidence["ticket_id"], order)
+    return outcome
 
 
 def matched_ticket(conn: Connection, msg: Message) -> tuple[dict[str, Any] | None, dict]:

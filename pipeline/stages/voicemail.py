@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline import phones
+from pipeline import api_tickets, phones
 from pipeline.db import Connection
 from pipeline.mail import voicemail_patterns
 from pipeline.records import Message
@@ -17,12 +17,12 @@ from pipeline.stages import Continue, StageContext
 from pipeline.store import voicemails
 from pipeline.voicemail_audio import raise_received, transcode_job
 
-QUEUE = "pipeline"
-
 NO_AUDIO = "the mail has no audio attachment"
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
+    if (bypass := api_tickets.bypassed(msg)) is not None:
+        return bypass
     profile = ctx.org(conn, msg)
     found = voicemail_patterns.detect(
         profile.voicemail_patterns, msg.from_address, msg.subject, msg.body_text

@@ -22,15 +22,17 @@ CLAIM_WITH_RAW_SQL = f"""
     WHERE m.id = %s FOR UPDATE OF m SKIP LOCKED"""
 
 
-def claim(conn: Connection, message_id: int, stage: str) -> Message | None:
-    """Lock the message if ``stage`` is its pending stage; ``None`` if another worker has it
-    or the stage already ran. Must be called inside a transaction."""
+def claim(conn: Connection, message_id: int, stage: str | None) -> Message | None:
+    """Lock the message if ``stage`` (``None``: any stage) is its pending stage; ``None`` if
+    another worker has it or the stage already ran. Must be called inside a transaction."""
     with conn.cursor(row_factory=class_row(Message)) as cur:
         msg = cur.execute(CLAIM_SQL, (message_id,)).fetchone()
     return msg if msg is not None and _pending_at(msg, stage) else None
 
 
-def claim_with_raw(conn: Connection, message_id: int, stage: str) -> tuple[Message, bytes] | None:
+def claim_with_raw(
+    conn: Connection, message_id: int, stage: str | None
+) -> tuple[Message, bytes] | None:
     """``claim``, and the raw bytes in the same round trip (for a stage that reads them)."""
     row = conn.execute(CLAIM_WITH_RAW_SQL, (message_id,)).fetchone()
     if row is None:
@@ -39,11 +41,14 @@ def claim_with_raw(conn: Connection, message_id: int, stage: str) -> tuple[Messa
     return (msg, bytes(row["raw"])) if _pending_at(msg, stage) else None
 
 
-def _pending_at(msg: Message, stage: str) -> bool:
-    """Whether ``stage`` is the message's pending stage. Checked here, not in the claim's
-    WHERE: a ``stage = …`` condition lets the planner pick the partial ``messages_pending``
-    index, and once statistics say it is small, every claim during a burst scans it."""
-    return msg.stage == stage and msg.state in PENDING_STATES
+def _pending_at(msg: Message, stage: str | None) -> bool:
+    """Whether ``stage`` (``None``: any stage) is the message's pending stage. Checked here,
+    not in the claim's WHERE: a ``stage = …`` condition lets the planner pick the partial
+    ``messages_pending`` index, and once statistics say it is small, every claim during a
+    burst scans it."""
+    if msg.stage is None or msg.state not in PENDING_STATES:
+        return False
+    return stage is None or msg.stage == stage
 
 
 def get(conn: Connection, org_id: UUID, message_id: int) -> Message | None:
@@ -169,16 +174,41 @@ def update_fields(conn: Connection, message_id: int, values: dict[str, Any]) -> 
     )
 
 
-def stalled(conn: Connection, older_than_seconds: int, limit: int = 500) -> list[tuple[int, str]]:
+def stalled(conn: Connection, older_than_seconds: int, limit: int = 500) -> list[int]:
     """Messages whose pending stage has not moved for ``older_than_seconds``."""
     rows = conn.execute(
-        """SELECT id, stage FROM messages
+        """SELECT id FROM messages
            WHERE stage IS NOT NULL AND state IN ('received', 'processing')
              AND state_changed_at < now() - make_interval(secs => %s)
            ORDER BY state_changed_at LIMIT %s""",
         (older_than_seconds, limit),
     ).fetchall()
-    return [(r["id"], r["stage"]) for r in rows]
+    return [r["id"] for r in rows]
+
+
+def mark_handed_over(conn: Connection, message_ids: list[int]) -> None:
+    """Record that the messages are being handed to the workers (see ``pipeline.handover``)."""
+    conn.execute("UPDATE messages SET handed_over_at = now() WHERE id = ANY(%s)", (message_ids,))
+
+
+def unclaimed(
+    conn: Connection, grace_seconds: float, lost_after_seconds: float | None, limit: int = 500
+) -> list[int]:
+    """Pending messages no worker holds (their row is not locked) that were never handed
+    over ``grace_seconds`` after their last change, or, with ``lost_after_seconds``, were
+    handed over that long ago and have not moved since."""
+    rows = conn.execute(
+        """SELECT id FROM messages
+           WHERE stage IS NOT NULL AND state IN ('received', 'processing')
+             AND ((handed_over_at IS NULL
+                   AND state_changed_at < now() - make_interval(secs => %(grace)s))
+               OR (%(lost)s::float8 IS NOT NULL
+                   AND handed_over_at < now() - make_interval(secs => %(lost)s)
+                   AND state_changed_at < now() - make_interval(secs => %(lost)s)))
+           ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+        {"grace": grace_seconds, "lost": lost_after_seconds, "limit": limit},
+    ).fetchall()
+    return [r["id"] for r in rows]
 
 
 def touch(conn: Connection, message_ids: list[int]) -> None:

@@ -103,3 +103,17 @@ def test_a_message_over_the_size_limit_is_413(app, conn, endpoint):
     with pp.overridden(app, max_message_bytes=2900) as small:
         response = small.post(endpoint.path, json=body, headers=pp.basic_auth("pw"))
     assert_refused(response, 413, "message", conn)
+
+
+def test_a_stored_message_is_acknowledged_even_when_redis_is_away(
+    app, client, conn, endpoint, settings, monkeypatch
+):
+    from pipeline.queues import JobQueue, client_broker
+    from tests.conftest import free_port
+
+    away = settings.with_overrides(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    monkeypatch.setitem(app.extensions, "intake_queue", JobQueue(client_broker(away)))
+    response = post(client, endpoint, payload())
+    assert response.status_code == 200, response.json
+    row = conn.execute("SELECT handed_over_at FROM messages").fetchone()
+    assert row["handed_over_at"] is not None  # recorded; the pick-up sees the queue lost it

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from tests.helpers import run_pipeline
+from tests.helpers import run_pipeline, wait_for
 from tests.intake import provider_payloads as pp
 
 SIGNING_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
@@ -39,7 +39,8 @@ def sample_mail() -> EmailMessage:
 def via_smtp(smtp_server, pool, conn, msg: EmailMessage) -> dict:
     with smtplib.SMTP(smtp_server.hostname, smtp_server.port, timeout=10) as client:
         client.sendmail("alice@example.org", ["support@example.com"], pp.raw_of(msg))
-    message_id = conn.execute("SELECT id FROM messages WHERE channel = 'smtp'").fetchone()["id"]
+    handed_over = "SELECT id FROM messages WHERE channel = 'smtp' AND handed_over_at IS NOT NULL"
+    message_id = wait_for(lambda: conn.execute(handed_over).fetchone())["id"]
     run_pipeline(pool, message_id)
     return pp.parsed_view(conn, message_id)
 

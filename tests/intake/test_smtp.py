@@ -178,8 +178,7 @@ def test_a_sender_hanging_up_mid_store_does_not_stop_the_store_or_enqueue(
     smtp_server, broker, mailbox, conn, settings
 ):
     from pipeline.db import connect
-    from pipeline.intake import FIRST_STAGE
-    from pipeline.stages import queue_of
+    from pipeline.queues import PIPELINE_QUEUE
     from tests.helpers import wait_for
 
     client = _client(smtp_server)
@@ -194,7 +193,7 @@ def test_a_sender_hanging_up_mid_store_does_not_stop_the_store_or_enqueue(
         assert wait_for(lambda: _waiting_insert(conn))
         client.close()  # before the reply, mid-store
     assert wait_for(lambda: conn.execute("SELECT id FROM messages").fetchone())
-    assert wait_for(lambda: broker.do_qsize(queue_of(FIRST_STAGE)) == 1)
+    assert wait_for(lambda: broker.do_qsize(PIPELINE_QUEUE) == 1)
 
 
 def _waiting_insert(conn) -> bool:

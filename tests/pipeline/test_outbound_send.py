@@ -359,7 +359,7 @@ def test_a_web_process_hands_the_send_job_to_the_workers(
     sent_id, job = queue(
         pool, org.org_id, OutboundMail(to=("a@example.org",), subject="x", text="x"), settings
     )
-    app.extensions["intake_queue"].send_job(job)
+    app.extensions["intake_queue"].send(job)
     wait_for(lambda: status_of(conn, sent_id)["status"] == "sent")
     assert len(smtp_sink.messages) == 1
 
@@ -372,13 +372,13 @@ def test_the_scheduler_resends_mail_whose_first_job_was_lost(pool, conn, org, se
         pool, org.org_id, OutboundMail(to=("a@example.org",), subject="x", text="x"), settings
     )
     found = []
-    assert requeue_lost_mail(pool, settings, found.append) == 0  # its job may still run
+    assert requeue_lost_mail(pool, found.append) == 0  # its job may still run
     conn.execute("UPDATE sent_mails SET updated_at = now() - interval '1 hour'")
-    assert requeue_lost_mail(pool, settings, found.append) == 1
-    assert requeue_lost_mail(pool, settings, found.append) == 0  # not again at once
+    assert requeue_lost_mail(pool, found.append) == 1
+    assert requeue_lost_mail(pool, found.append) == 0  # not again at once
     deliver(pool, sent_id, settings)
     conn.execute("UPDATE sent_mails SET updated_at = now() - interval '1 hour'")
-    assert requeue_lost_mail(pool, settings, found.append) == 0  # attempted mail is Dramatiq's
+    assert requeue_lost_mail(pool, found.append) == 0  # attempted mail is Dramatiq's
     assert found == [sent_id]
 
 

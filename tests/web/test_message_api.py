@@ -16,7 +16,7 @@ import pytest
 from pipeline.stages import ORDER
 from pipeline.store import mailboxes, tickets
 from tests.conftest import free_port
-from tests.helpers import accept, make_org, mfs, run_pipeline
+from tests.helpers import accept, make_org, mfs, run_pipeline, wait_for
 from tests.web.family_helpers import make_agent
 
 USER = "agent-7878"
@@ -360,11 +360,10 @@ def test_insert_ticket_example_goes_through_the_one_door(client, conn, base, inb
     assert mail["body_text"].strip() == "My message"
     assert mail["raw_size"] > 0 and mail["message_id"].startswith("<")
     assert mail["analysis"]["api"]["auto_reply"] is True
-    assert "filter" not in mail["analysis"] and "categorize" not in mail["analysis"]
-    if "notify" in ORDER:
-        assert (mail["stage"], mail["state"]) == ("notify", "processing")
-    else:
-        assert (mail["stage"], mail["state"]) == (None, "done")
+    assert [stage for stage in ORDER if stage not in mail["analysis"]] == []  # none skipped
+    bypassed = [s for s in ORDER if mail["analysis"][s].get("bypassed") == "api"]
+    assert bypassed == ["filter", "categorize", "voicemail"]  # Mail Flow, as documented
+    assert (mail["stage"], mail["state"]) == (None, "done")
     raw = conn.execute("SELECT data FROM blobs WHERE sha256 = %s", (mail["raw_sha256"],))
     assert b"Subject: My subject" in bytes(raw.fetchone()["data"])
 
@@ -701,3 +700,61 @@ def test_message_plain_has_lf_line_endings_and_no_trailing_cr(client, pool, conn
     ticket_id = conn.execute("SELECT ticket_id FROM messages").fetchone()["ticket_id"]
     [message] = client.get(f"{base('grabTicket')}/{ticket_id}").json["json"]
     assert message["messagePlain"] == "Hello,\n\nA question about the printer."
+
+
+# insertTicket autoReply: the same auto-reply path as every channel
+
+
+@pytest.fixture
+def auto_replies(conn, org, smtp_sink):
+    from pipeline.store import outbound
+
+    conn.execute("UPDATE organizations SET auto_reply_enabled = true WHERE id = %s", (org.org_id,))
+    outbound.create_config(
+        conn, org.org_id, name="sink", host=smtp_sink.host, port=smtp_sink.port,
+        tls_mode="none", from_email="info@your-company.se", is_default=True,
+    )  # fmt: skip
+    return smtp_sink
+
+
+def _auto_replies(conn) -> list[dict]:
+    return conn.execute(
+        "SELECT to_addresses, status FROM sent_mails WHERE kind = 'auto_reply' ORDER BY id"
+    ).fetchall()
+
+
+def test_insert_ticket_sends_the_auto_reply_by_default(
+    client, conn, base, inbox, auto_replies, worker
+):
+    ticket_id = client.post(base("insertTicket"), json=TICKET_JSON).json["json"]["ticketID"]
+    wait_for(lambda: len(auto_replies.messages) == 1)
+    assert auto_replies.messages[0].rcpt_tos == ["john.doe@example.com"]
+    mail = conn.execute("SELECT analysis FROM messages").fetchone()["analysis"]
+    assert mail["auto_reply"]["to"] == "john.doe@example.com"
+    number = conn.execute("SELECT number FROM tickets WHERE id = %s", (ticket_id,)).fetchone()
+    assert f"[#{number['number']}]".encode() in auto_replies.messages[0].data
+
+
+def test_insert_ticket_with_auto_reply_false_sends_none(client, conn, base, inbox, auto_replies):
+    response = client.post(base("insertTicket"), json={**TICKET_JSON, "autoReply": False})
+    assert response.json["result"] == "success"
+    assert _auto_replies(conn) == []
+    assert "auto_reply" not in conn.execute("SELECT analysis FROM messages").fetchone()["analysis"]
+
+
+def test_insert_ticket_auto_replies_keep_the_loop_protection(
+    client, conn, base, inbox, auto_replies
+):
+    separate = {**TICKET_JSON, "appendOpenTicket": False}
+    client.post(base("insertTicket"), json=separate)
+    client.post(base("insertTicket"), json=separate)  # same sender within the window
+    client.post(base("insertTicket"), json={**separate, "fromEmail": "mailer-daemon@example.com"})
+    assert len(_auto_replies(conn)) == 1
+    skipped = conn.execute(
+        "SELECT analysis->'auto_reply'->>'skipped' AS why FROM messages ORDER BY id"
+    ).fetchall()
+    assert [r["why"] for r in skipped] == [
+        None,
+        "already answered within the window",
+        "automatic or own mail",
+    ]

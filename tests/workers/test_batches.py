@@ -6,11 +6,12 @@ from __future__ import annotations
 import dramatiq
 import pytest
 
-from pipeline.intake import FIRST_STAGE
-from pipeline.stages import parse, queue_of
+from pipeline.handover import BATCH_SIZE, hand_over
+from pipeline.queues import PIPELINE_QUEUE, PROCESS_ACTOR
+from pipeline.stages import parse
 from tests.helpers import accept, mfs, wait_for
 from workers import stages as worker_stages
-from workers.stages import ACTORS, BATCH_ACTORS, BATCH_SIZE, enqueue_many
+from workers.stages import queue
 
 
 def _mail(n: int) -> bytes:
@@ -25,25 +26,32 @@ def _mail(n: int) -> bytes:
 
 
 def _jobs(broker) -> list[tuple[str, tuple]]:
-    queue = f"{broker.namespace}:{queue_of(FIRST_STAGE)}.msgs"
     found = []
-    for raw in broker.client.hvals(queue):
+    for raw in broker.client.hvals(f"{broker.namespace}:{PIPELINE_QUEUE}.msgs"):
         message = dramatiq.Message.decode(raw)
         found.append((message.actor_name, tuple(message.args)))
     return found
 
 
-def test_ids_are_enqueued_a_batch_to_a_job_and_a_lone_one_to_the_stage(broker):
-    enqueue_many(FIRST_STAGE, [1, 2, 3, 4, 5, 6, 7, 8, 9])
-    batch, alone = BATCH_ACTORS[FIRST_STAGE].actor_name, ACTORS[FIRST_STAGE].actor_name
+def test_handed_over_ids_go_a_few_to_a_job_and_the_rows_record_the_hand_over(
+    broker, pool, conn, mailbox
+):
+    ids = [accept(pool, _mail(n), mailbox) for n in range(9)]
+    hand_over(pool, queue, ids)
     assert BATCH_SIZE == 4
-    expected = [(batch, ([1, 2, 3, 4],)), (batch, ([5, 6, 7, 8],)), (alone, (9,))]
+    expected = [
+        (PROCESS_ACTOR, (ids[0:4],)),
+        (PROCESS_ACTOR, (ids[4:8],)),
+        (PROCESS_ACTOR, (ids[8:],)),
+    ]
     assert sorted(_jobs(broker), key=str) == sorted(expected, key=str)
+    marked = conn.execute("SELECT count(*) AS n FROM messages WHERE handed_over_at IS NOT NULL")
+    assert marked.fetchone()["n"] == 9
 
 
 def test_every_message_of_a_batch_becomes_a_ticket(worker, pool, conn, mailbox):
     ids = [accept(pool, _mail(n), mailbox) for n in range(6)]
-    enqueue_many(FIRST_STAGE, ids)
+    hand_over(pool, queue, ids)
     wait_for(lambda: conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 6)
     states = conn.execute("SELECT DISTINCT state FROM messages").fetchall()
     assert states == [{"state": "done"}]
@@ -64,7 +72,7 @@ def test_a_message_failing_in_a_batch_is_retried_alone_and_the_others_go_on(
 
     monkeypatch.setattr(parse, "run", run_once_failing)
     monkeypatch.setattr(worker_stages, "RETRY_ALONE_DELAY_MS", 100)
-    enqueue_many(FIRST_STAGE, ids)
+    hand_over(pool, queue, ids)
     wait_for(lambda: conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 4)
     assert failures == [flaky]
     row = conn.execute("SELECT state, last_error FROM messages WHERE id = %s", (flaky,))
@@ -74,7 +82,7 @@ def test_a_message_failing_in_a_batch_is_retried_alone_and_the_others_go_on(
 def test_a_permanent_failure_in_a_batch_is_recorded_and_not_retried(worker, pool, conn, mailbox):
     ids = [accept(pool, _mail(n), mailbox) for n in range(2)]
     empty = accept(pool, b"   ", mailbox)
-    enqueue_many(FIRST_STAGE, [ids[0], empty, ids[1]])
+    hand_over(pool, queue, [ids[0], empty, ids[1]])
     wait_for(lambda: conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 2)
     failed = wait_for(
         lambda: conn.execute(

@@ -1,4 +1,5 @@
-"""The sweeper: a message stranded between commit and enqueue is processed anyway."""
+"""The scheduler's nets: the pick-up hands over within seconds what a crash left behind
+(never handed over, or its queue message lost); the long sweep stays as the last net."""
 
 from __future__ import annotations
 
@@ -14,16 +15,66 @@ MAIL = mfs("""
 """)
 
 
-def test_sweeper_reenqueues_a_message_whose_job_was_lost(pool, conn, mailbox, settings, worker):
-    from workers.scheduler import sweep
-    from workers.stages import enqueue
-
-    message_id = accept(pool, MAIL, mailbox)  # committed, but never enqueued
+def _age(conn, message_id: int, column: str, seconds: int) -> None:
     conn.execute(
-        "UPDATE messages SET state_changed_at = now() - interval '1 hour' WHERE id = %s",
-        (message_id,),
+        f"UPDATE messages SET {column} = now() - make_interval(secs => %s) WHERE id = %s",
+        (seconds, message_id),
     )
-    assert sweep(pool, settings, enqueue) == 1
+
+
+def _queued(broker) -> int:
+    from pipeline.queues import PIPELINE_QUEUE
+
+    return broker.do_qsize(PIPELINE_QUEUE)
+
+
+def test_a_message_never_handed_over_is_picked_up_after_a_few_seconds(pool, conn, mailbox, broker):
+    from pipeline.handover import HANDOVER_GRACE_SECONDS, pick_up
+    from workers.stages import queue
+
+    message_id = accept(pool, MAIL, mailbox)  # committed; the listener died before hand-over
+    assert pick_up(pool, queue) == 0  # its hand-over may still be on its way
+    _age(conn, message_id, "state_changed_at", HANDOVER_GRACE_SECONDS + 1)
+    assert pick_up(pool, queue) == 1
+    assert _queued(broker) == 1
+    assert pick_up(pool, queue) == 0  # handed over now: not again
+
+
+def test_a_handed_over_message_whose_queue_was_lost_is_handed_over_again(
+    pool, conn, mailbox, broker
+):
+    from pipeline.handover import LOST_AFTER_SECONDS, hand_over, pick_up
+    from workers.stages import queue
+
+    message_id = accept(pool, MAIL, mailbox)
+    hand_over(pool, queue, [message_id])
+    _age(conn, message_id, "state_changed_at", LOST_AFTER_SECONDS + 1)
+    _age(conn, message_id, "handed_over_at", LOST_AFTER_SECONDS + 1)
+    assert pick_up(pool, queue) == 0  # its job is still on the queue: a backlog, not a loss
+    broker.flush_all()  # Redis restarted without its data
+    assert pick_up(pool, queue) == 1
+    assert _queued(broker) == 1
+
+
+def test_a_message_a_worker_holds_is_left_to_it(pool, conn, mailbox, broker):
+    from pipeline.handover import pick_up
+    from workers.stages import queue
+
+    message_id = accept(pool, MAIL, mailbox)
+    _age(conn, message_id, "state_changed_at", 3600)
+    with pool.connection() as held, held.transaction():
+        held.execute("SELECT 1 FROM messages WHERE id = %s FOR UPDATE", (message_id,))
+        assert pick_up(pool, queue) == 0
+    assert pick_up(pool, queue) == 1
+
+
+def test_a_picked_up_message_becomes_one_ticket(pool, conn, mailbox, worker):
+    from pipeline.handover import pick_up
+    from workers.stages import queue
+
+    message_id = accept(pool, MAIL, mailbox)
+    _age(conn, message_id, "state_changed_at", 3600)
+    assert pick_up(pool, queue) == 1
     wait_for(
         lambda: conn.execute(
             "SELECT 1 FROM messages WHERE id = %s AND state = 'done'", (message_id,)
@@ -32,19 +83,15 @@ def test_sweeper_reenqueues_a_message_whose_job_was_lost(pool, conn, mailbox, se
     assert conn.execute("SELECT count(*) AS n FROM tickets").fetchone()["n"] == 1
 
 
-def test_sweeper_leaves_recent_and_finished_messages_alone(pool, conn, mailbox, settings):
-    sent = []
-    accept(pool, MAIL, mailbox)
-    assert sweep_now(pool, settings, sent) == 0
-    conn.execute(
-        "UPDATE messages SET state = 'done', stage = NULL, "
-        "state_changed_at = now() - interval '1 hour'"
-    )
-    assert sweep_now(pool, settings, sent) == 0
-    assert sent == []
-
-
-def sweep_now(pool, settings, sent):
+def test_the_sweep_hands_over_a_message_stalled_long_ago(pool, conn, mailbox, settings, broker):
     from workers.scheduler import sweep
+    from workers.stages import queue
 
-    return sweep(pool, settings, lambda stage, message_id: sent.append((stage, message_id)))
+    message_id = accept(pool, MAIL, mailbox)
+    assert sweep(pool, settings, queue) == 0
+    _age(conn, message_id, "state_changed_at", settings.sweep_after_seconds + 1)
+    assert sweep(pool, settings, queue) == 1
+    assert _queued(broker) == 1
+    conn.execute("UPDATE messages SET state = 'done', stage = NULL")
+    _age(conn, message_id, "state_changed_at", 3600)
+    assert sweep(pool, settings, queue) == 0

@@ -19,7 +19,9 @@ from pipeline.errors import InputError, NotFound
 from pipeline.intake import imap_folders
 from pipeline.intake.imap_address import ensure_allowed_host
 from pipeline.intake.imap_connect import ImapFailure
+from pipeline.queues import SYNC_IMAP_ACTOR
 from pipeline.records import ImapAccount, Mailbox
+from pipeline.stages import Job
 from pipeline.store import mailbox_folders, mailbox_mail, mailboxes
 from web.api import account_schemas as schemas
 from web.auth import require
@@ -30,7 +32,6 @@ from web.openapi import spec
 bp = Blueprint("accounts", __name__, url_prefix="/api")
 
 TAGS = ["accounts"]
-SYNC_ACTOR, SYNC_QUEUE = "sync_imap_folder", "imap"
 # A web request must not wait on a dead server as long as a background sync may.
 REQUEST_IMAP_TIMEOUT = 10
 
@@ -179,7 +180,7 @@ def sync_account(account_id: int, json: schemas.SyncRequestBody):
     since = json.since_date.isoformat() if json.since_date else None
     queue = current_app.extensions["intake_queue"]
     for folder in folders:
-        queue.send(SYNC_ACTOR, SYNC_QUEUE, account_id, folder, json.full_resync, since, True)
+        queue.send(Job(SYNC_IMAP_ACTOR, (account_id, folder, json.full_resync, since, True)))
     return ok(
         {
             "account_id": account_id,

@@ -94,7 +94,7 @@ def send(json: SendRequest):
     queued = api_send.send(get_conn(), g.org_id, json.model_dump(), settings)
     commit()
     try:
-        current_app.extensions["intake_queue"].send_job(queued.job)
+        current_app.extensions["intake_queue"].send(queued.job)
     except Exception:  # the scheduler's lost-mail sweep sends it later
         log.exception("could not enqueue sent_mail=%s", queued.sent_mail_id)
     body = {"id": queued.sent_mail_id, "message_id": queued.message_id, "status": "queued"}

@@ -7,7 +7,6 @@ Successes are ``{"result": "success", "json": …, "length": n, "next": url}``, 
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -15,16 +14,15 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from pydantic import BaseModel, Field
 
 from pipeline import api_tickets, fetch
-from pipeline.errors import InputError, NotFound
+from pipeline.errors import InputError, NotFound, PermanentError
 from pipeline.stages import StageContext
 from pipeline.store import address_log, emails, ticket_actions, ticket_feed, tickets
 from web import db
 from web.downloads import blob_response
 from web.families import imbox
 from web.families.message_auth import path_key
+from web.hooks import storing
 from web.openapi import spec
-
-log = logging.getLogger(__name__)
 
 PREFIX = "/message/"
 TAGS = ["003 message API"]
@@ -142,11 +140,18 @@ def insert_ticket(apiKey: str, userId: str, json: InsertTicketBody):
     settings = current_app.config["INTAKE_SETTINGS"]
     req = _ticket_request(json)
     files = api_tickets.fetch_attachments(req.attachment_urls, settings.fetch_allow_private)
-    done = api_tickets.insert_ticket(db.get_conn(), g.org_id, req, files, StageContext(settings))
+    message_id = api_tickets.insert_ticket(
+        db.get_conn(), g.org_id, req, files, StageContext(settings)
+    )
     db.commit()
-    if done.next_stage:
-        _enqueue(done.next_stage, done.message_id)
-    return jsonify({"result": "success", "json": {"ticketID": done.ticket_id}})
+    try:
+        storing.run_through(message_id)
+    except PermanentError as exc:
+        raise InputError(f"message {message_id} stored but could not be processed: {exc}") from None
+    ticket_id = api_tickets.ticket_of(db.get_conn(), g.org_id, message_id)
+    if ticket_id is None:  # a transient failure: the workers finish it; resending would repeat it
+        return error_response(503, f"message {message_id} stored; its ticket is being created")
+    return jsonify({"result": "success", "json": {"ticketID": ticket_id}})
 
 
 @bp.get("/listTicketsEmails/<apiKey>/<userId>")
@@ -211,14 +216,6 @@ def _next_url(at_field: str, at, key: int) -> str:
     kept = [(k, v) for k, v in request.args.items(multi=True) if k not in {"cursorId", at_field}]
     kept += [("cursorId", str(key)), (at_field, str(imbox.epoch_ms(at)))]
     return f"{request.base_url}?{urlencode(kept)}"
-
-
-def _enqueue(stage: str, message_id: int) -> None:
-    """After commit; if the broker is away the sweeper sends it later."""
-    try:
-        current_app.extensions["intake_queue"].start_stage(stage, message_id)
-    except Exception:
-        log.warning("could not enqueue %s message_id=%s; the sweeper will", stage, message_id)
 
 
 def _ticket_request(body: InsertTicketBody) -> api_tickets.TicketRequest:

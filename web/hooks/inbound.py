@@ -40,7 +40,7 @@ def receive(provider: str, token: str):
     mailbox = _mailbox(conn, endpoint, inbound)
     with replay.once(provider, nonce) if nonce else nullcontext():
         message_id = storing.store(inbound, mailbox, f"webhook:{provider}")
-    storing.enqueue_first_stage(message_id)
+    storing.hand_over(message_id)
     return jsonify({"success": True, "id": message_id}), 200
 
 

@@ -9,21 +9,14 @@ the pipeline within the request so the answer can name the ticket.
 
 from __future__ import annotations
 
-import logging
-
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 from pipeline.errors import InputError, PermanentError
-from pipeline.intake import FIRST_STAGE
 from pipeline.intake.providers import generic
 from pipeline.intake.providers.generic import InboundEmail
-from pipeline.runner import run_stage
-from pipeline.stages import StageContext
 from web import db
 from web.hooks import errors, rpc_gate, storing
 from web.openapi import spec
-
-log = logging.getLogger(__name__)
 
 bp = errors.blueprint("rpc_inbound", __name__, url_prefix="/api/rpc")
 
@@ -45,29 +38,10 @@ def inbound_email(json: InboundEmail):
     files = generic.fetch_attachments(json, config.max_message_bytes, config.fetch_allow_private)
     message_id = storing.store(generic.to_inbound(json, files), mailbox, "webhook:generic")
     try:
-        _process(message_id)
+        storing.run_through(message_id)
     except PermanentError as exc:
         raise InputError(f"message {message_id} stored but could not be processed: {exc}") from None
     return jsonify({"success": True, **outcome(message_id)}), 200
-
-
-def _process(message_id: int) -> None:
-    """Run every stage now, as the workers would; on a transient error hand over to them."""
-    pool = current_app.extensions["intake_pool"]
-    ctx = StageContext(storing.settings())
-    stage: str | None = FIRST_STAGE
-    try:
-        while stage is not None:
-            result = run_stage(pool, stage, message_id, ctx)
-            if result is None:
-                return
-            storing.send_jobs(result.jobs)
-            stage = result.next_stage
-    except PermanentError:
-        raise
-    except Exception:
-        log.exception("inline processing failed message_id=%s; handing to workers", message_id)
-        current_app.extensions["intake_queue"].start_stage(stage, message_id)
 
 
 def outcome(message_id: int) -> dict[str, str | None]:

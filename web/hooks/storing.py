@@ -1,15 +1,16 @@
-"""What every inbound webhook view does once it has a message: store, commit, enqueue."""
+"""What every inbound webhook view does once it has a message: store, commit, hand over."""
 
 from __future__ import annotations
 
 from flask import current_app, request
 
 from config import Settings
+from pipeline import handover
 from pipeline.errors import InputError
-from pipeline.intake import FIRST_STAGE, accept_raw
+from pipeline.intake import accept_raw
 from pipeline.intake.providers import Inbound, check_size
 from pipeline.records import Mailbox
-from pipeline.stages import Job
+from pipeline.stages import Job, StageContext
 from web import db
 
 
@@ -32,15 +33,28 @@ def store(inbound: Inbound, mailbox: Mailbox, channel: str) -> int:
     return message_id
 
 
-def enqueue_first_stage(message_id: int) -> None:
-    current_app.extensions["intake_queue"].start_stage(FIRST_STAGE, message_id)
+def hand_over(message_id: int) -> None:
+    """The shared hand-over of a stored message (after commit; if it fails, the scheduler's
+    pick-up hands the message over)."""
+    handover.hand_over_or_leave(
+        current_app.extensions["intake_pool"], current_app.extensions["intake_queue"], [message_id]
+    )
+
+
+def run_through(message_id: int) -> None:
+    """Run a stored message through every stage now (after commit), as a worker would;
+    raises ``PermanentError`` if it failed for good."""
+    handover.run_through(
+        current_app.extensions["intake_pool"],
+        current_app.extensions["intake_queue"],
+        message_id,
+        StageContext(settings()),
+    )
 
 
 def send_jobs(jobs: tuple[Job, ...]) -> None:
     """Enqueue ``jobs`` (call after commit)."""
-    queue = current_app.extensions["intake_queue"]
-    for job in jobs:
-        queue.send_job(job)
+    current_app.extensions["intake_queue"].send_jobs(jobs)
 
 
 def json_body() -> object:
