@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 from config import Settings, load_settings
 from pipeline.db import make_pool
 from pipeline.errors import InputError
-from web import db, health, metrics
+from web import db, health, metrics, request_checks
 from web.envelopes import error_body
 from web.queue import JobQueue
 from web.ratelimit import KeyRateLimiter
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["intake_queue"] = JobQueue(settings)
     app.extensions["intake_ratelimit"] = KeyRateLimiter(settings)
     db.init_app(app)
+    request_checks.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     from web import api, families, openapi

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from pydantic import BaseModel, Field
 
-from pipeline import api_tickets
+from pipeline import api_tickets, ids
 from pipeline.errors import InputError, NotFound
 from pipeline.stages import StageContext
 from pipeline.store import address_log, emails, ticket_actions, ticket_feed, tickets
@@ -22,7 +22,7 @@ from web import db
 from web.downloads import blob_response
 from web.families import imbox
 from web.families.message_auth import path_key
-from web.openapi import spec
+from web.openapi import Id, spec
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,10 @@ class ListTicketsQuery(BaseModel):
     fromEmail: str | None = None
     status: Status | None = None
     fileType: Literal["json", "csv"] = "json"
-    cursorId: int | None = None
-    cursorUpdated: int | None = Field(None, description="epoch milliseconds")
+    cursorId: Id | None = None
+    cursorUpdated: int | None = Field(
+        None, ge=0, le=imbox.MAX_EPOCH_MS, description="epoch milliseconds"
+    )
     label: list[str] = Field(default_factory=list, description="repeatable; any of")
 
 
@@ -68,8 +70,10 @@ class ListEmailsQuery(BaseModel):
     timezone: str = imbox.DEFAULT_ZONE
     limit: int = Field(100, ge=1, le=1000)
     fileType: Literal["json", "csv"] = "json"
-    cursorId: int | None = None
-    cursorCreated: int | None = Field(None, description="epoch milliseconds")
+    cursorId: Id | None = None
+    cursorCreated: int | None = Field(
+        None, ge=0, le=imbox.MAX_EPOCH_MS, description="epoch milliseconds"
+    )
 
 
 class InsertTicketBody(BaseModel):
@@ -127,7 +131,8 @@ def list_tickets(apiKey: str, userId: str, query: ListTicketsQuery):
 def grab_ticket(apiKey: str, userId: str, ticketId: str):
     """A ticket's messages in order, with its meta data."""
     conn = db.get_conn()
-    ticket = tickets.detail(conn, g.org_id, int(ticketId)) if ticketId.isdigit() else None
+    number = ids.row_id(ticketId)
+    ticket = tickets.detail(conn, g.org_id, number) if number is not None else None
     if ticket is None:
         raise NotFound("Ticket not found")
     messages = [_message_item(m, ticket) for m in tickets.messages_of(conn, g.org_id, ticket["id"])]
@@ -224,9 +229,9 @@ def _enqueue(stage: str, message_id: int) -> None:
 def _ticket_request(body: InsertTicketBody) -> api_tickets.TicketRequest:
     ticket_id = None
     if body.ticketId is not None and str(body.ticketId).strip():
-        if not str(body.ticketId).strip().isdigit():
+        ticket_id = ids.row_id(str(body.ticketId))
+        if ticket_id is None:
             raise NotFound("Ticket not found", "ticketId")
-        ticket_id = int(str(body.ticketId).strip())
     return api_tickets.TicketRequest(
         from_email=body.fromEmail.strip(),
         from_name=body.fromName,

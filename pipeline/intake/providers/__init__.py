@@ -6,12 +6,12 @@ posted and returns an ``Inbound``, or raises ``InputError`` naming the offending
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from pipeline import json_input
 from pipeline.errors import InputError
 from pipeline.records import Envelope
 
@@ -60,7 +60,7 @@ def json_field(fields: Any, name: str, expected: type, default: Any) -> Any:
     if value is None or value == "":
         return default
     try:
-        decoded = json.loads(value)
+        decoded = json_input.loads(value)
     except (TypeError, ValueError):
         raise InputError(f"field '{name}' is not valid JSON", name, INVALID) from None
     if not isinstance(decoded, expected):

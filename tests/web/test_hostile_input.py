@@ -1,0 +1,277 @@
+"""Hostile values on every API family get a precise 4xx with a JSON error, never a 500, and
+never reach PostgreSQL (issue 16 point 9): nesting bombs, NUL characters, numbers and dates
+beyond what the database or Python hold, URL ports out of range, header line breaks."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.store import mailboxes
+from tests.intake import provider_payloads as pp
+from tests.web.family_helpers import bearer, make_agent
+
+USER = "agent-1"
+RPC = "/api/rpc/tickets/email/inbound"
+DEEP = "[" * 100_000 + "]" * 100_000
+#: Deep enough to parse, too deep for the recursive code after the parser.
+NESTED = '{"a":' * 900 + "1" + "}" * 900
+
+
+@pytest.fixture
+def agent(conn, org):
+    return make_agent(conn, org.org_id, "agent@example.com", "Agent", USER)
+
+
+@pytest.fixture
+def message(org, agent):
+    return lambda name: f"/message/{name}/{org.key.token}/{USER}"
+
+
+def error_of(response) -> str:
+    """The error text of any family's envelope (native, hooks, Laravel, 003)."""
+    body = response.get_json(silent=True)
+    assert isinstance(body, dict), response.get_data(as_text=True)[:200]
+    text = body.get("error") or body.get("message")
+    assert isinstance(text, str) and text, body
+    return text
+
+
+def family_calls(org, message) -> list[tuple[str, str, dict[str, str]]]:
+    """One JSON-taking endpoint of every family: method, path, headers."""
+    return [
+        ("POST", "/api/customers", org.headers),
+        ("PUT", "/api/v1/incoming_mails/1/ticket", bearer(org.key.token)),
+        ("POST", message("insertTicket"), {}),
+        ("POST", "/api/v1/mail/mailboxes/create", bearer(org.key.token)),
+        ("POST", RPC, {}),
+        ("POST", "/mail-report", org.headers),
+    ]
+
+
+@pytest.mark.parametrize("body", [DEEP, NESTED], ids=["deep", "nested"])
+def test_deeply_nested_json_is_a_400_on_every_family(client, conn, org, message, body):
+    for method, path, headers in family_calls(org, message):
+        response = client.open(
+            path, method=method, data=body, content_type="application/json", headers=headers
+        )
+        assert response.status_code == 400, (path, response.get_data(as_text=True)[:300])
+        assert "nested" in error_of(response), path
+
+
+def test_deeply_nested_json_is_a_400_without_credentials(client):
+    response = client.post(RPC, data=DEEP, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested" in error_of(response)
+
+
+def test_a_nesting_bomb_in_a_sendgrid_form_field_is_a_422(client, conn, mailbox):
+    endpoint = pp.make_endpoint(conn, mailbox, "sendgrid", None)
+    body, ctype = pp.form_data({"envelope": DEEP, "email": "Subject: x\r\n\r\nbody"}, None)
+    response = client.post(endpoint.path, data=body, content_type=ctype)
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert error_of(response)
+
+
+def test_an_rpc_attachment_url_with_a_port_out_of_range_is_a_422(client, conn, org, mailbox):
+    body = {
+        "organizationId": str(org.org_id),
+        "from": "alice@example.org",
+        "to": mailbox.address,
+        "subject": "Hello",
+        "text": "Hi",
+        "attachments": [{"url": "http://127.0.0.1:99999/x.pdf"}],
+    }
+    response = client.post(RPC, json=body)
+    assert response.status_code == 422, response.json
+    assert response.json["field"] == "attachments.0.url"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1/x", "http://a\x00b.test/x", "http://" + "a" * 300 + ".test/x"]
+)
+def test_malformed_rpc_attachment_urls_are_a_422(client, org, mailbox, url):
+    body = {
+        "organizationId": str(org.org_id),
+        "from": "alice@example.org",
+        "to": mailbox.address,
+        "subject": "Hello",
+        "attachments": [{"url": url}],
+    }
+    response = client.post(RPC, json=body)
+    assert response.status_code == 422, response.json
+    assert response.json["field"] == "attachments.0.url"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "fromEmail=a%00b",
+        "label=x%00",
+        "status=new&updatedAfter=2024-01-01%00",
+        "a%00b=1",
+    ],
+)
+def test_nul_in_a_003_query_value_is_a_422(client, message, query):
+    response = client.get(f"{message('listTickets')}?{query}")
+    assert response.status_code == 422, response.json
+    assert response.json["result"] == "error"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/message/listTickets/{token}%00/agent-1",
+        "/message/listTickets/{token}/agent%00-1",
+        "/message/grabTicket/{token}/agent-1/1%00",
+        "/api/send/status/%00",
+        "/api/send/status/abc%00def",
+    ],
+)
+def test_nul_in_a_path_value_is_a_404(client, org, agent, path):
+    headers = org.headers if path.startswith("/api/") else {}
+    response = client.get(path.format(token=org.key.token), headers=headers)
+    assert response.status_code == 404, response.get_data(as_text=True)
+    assert error_of(response)
+
+
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("mailboxes/create", {"name": "a\x00", "address": "x@example.com"}, "name"),
+        ("mailboxes/create", {"name": "Box", "address": "x\x00@example.com"}, "address"),
+        ("subjects/create", {"subject": "Hello\x00"}, "subject"),
+        ("excluded-emails/create", {"email": "@exa\x00mple.com"}, "email"),
+        ("sent-mail/search", {"q": "\x00"}, "q"),
+    ],
+)
+def test_nul_in_a_004_field_is_a_422_naming_it(client, org, path, body, field):
+    response = client.post(f"/api/v1/mail/{path}", json=body, headers=bearer(org.key.token))
+    assert response.status_code == 422, response.json
+    assert field in response.json["errors"]
+
+
+def test_nul_in_a_003_insert_ticket_field_is_a_422(client, message, conn, org):
+    mailboxes.create(conn, org.org_id, "info@example.com", "Info")
+    body = {
+        "fromEmail": "john@example.org",
+        "toEmail": "info@example.com",
+        "subject": "Hi\x00",
+        "message": "Text",
+    }
+    response = client.post(message("insertTicket"), json=body)
+    assert response.status_code == 422, response.json
+    assert response.json["result"] == "error"
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", str(2**62), "-1", "0"])
+def test_a_000_page_beyond_any_list_is_a_400(client, org, page):
+    response = client.get(f"/api/v1/incoming_mails?page={page}", headers=bearer(org.key.token))
+    assert response.status_code == 400, response.json
+    assert "page" in response.json["errors"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "updatedBefore=9999-12-31",
+        "updatedAfter=9999-12-31T23:59:59-05:00",
+        "latestUpdatedBefore=9999-12-31T23:59:59.999999",
+        "updatedAfter=0001-01-01T00:00:00%2B05:00",
+        "cursorId=1&cursorUpdated=99999999999999999999",
+        "cursorId=99999999999999999999&cursorUpdated=1",
+        "cursorId=1&cursorUpdated=-99999999999999",
+    ],
+)
+def test_003_dates_and_cursors_beyond_range_are_a_422(client, message, query):
+    response = client.get(f"{message('listTickets')}?{query}")
+    assert response.status_code == 422, response.json
+    assert response.json["result"] == "error"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "startTime=2024-01-01&endTime=9999-12-31",
+        "startTime=0001-01-01T00:00:00%2B01:00&endTime=2024-01-01",
+        "startTime=2024-01-01&endTime=2024-02-01&cursorId=1&cursorCreated=99999999999999999999",
+        "startTime=2024-01-01&endTime=2024-02-01&cursorId=99999999999999999999&cursorCreated=1",
+    ],
+)
+def test_003_email_feed_dates_and_cursors_beyond_range_are_a_422(client, message, query):
+    response = client.get(f"{message('listTicketsEmails')}?{query}")
+    assert response.status_code == 422, response.json
+    assert response.json["result"] == "error"
+
+
+@pytest.mark.parametrize("ticket", ["99999999999999999999", "²", "١٢"])
+def test_003_ticket_ids_that_name_no_row_are_a_404(client, message, conn, org, ticket):
+    response = client.get(f"{message('grabTicket')}/{ticket}")
+    assert response.status_code == 404, response.json
+    mailboxes.create(conn, org.org_id, "info@example.com", "Info")
+    body = {
+        "fromEmail": "john@example.org",
+        "toEmail": "info@example.com",
+        "subject": "Hi",
+        "message": "Text",
+        "ticketId": ticket,
+    }
+    inserted = client.post(message("insertTicket"), json=body)
+    assert inserted.status_code == 404, inserted.json
+
+
+@pytest.mark.parametrize("reference", ["99999999999999999999", "²"])
+def test_send_status_of_a_reference_that_names_no_row_is_a_404(client, org, reference):
+    response = client.get(f"/api/send/status/{reference}", headers=org.headers)
+    assert response.status_code == 404, response.json
+
+
+@pytest.mark.parametrize("brk", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\r"])
+@pytest.mark.parametrize("field", ["subject", "from_name", "to", "tags"])
+def test_every_line_break_in_a_send_header_is_a_422(client, org, field, brk):
+    body = {"to": ["bob@example.org"], "subject": "Hello", "text": "Hi"}
+    value = f"x{brk}Bcc: evil@example.org"
+    body[field] = [value] if field in {"to", "tags"} else value
+    response = client.post("/api/send", json=body, headers=org.headers)
+    assert response.status_code == 422, response.json
+    assert response.json["field"].startswith(field)
+
+
+@pytest.mark.parametrize(
+    "method, path, body, field",
+    [
+        ("POST", "/api/send", {"to": ["b@example.org"], "subject": "s", "ticket_id": 2**70}, None),
+        ("POST", "/api/send", {"to": ["b@example.org"], "subject": "s", "email_id": 2**70}, None),
+        ("POST", "/api/send", {"to": ["b@example.org"], "subject": "s", "config_id": 2**70}, None),
+        ("GET", "/api/voicemails?account_id=99999999999999999999", None, "account_id"),
+    ],
+)
+def test_native_ids_beyond_bigint_are_a_422(client, org, method, path, body, field):
+    response = client.open(path, method=method, json=body, headers=org.headers)
+    assert response.status_code == 422, response.json
+    assert response.json["field"] == (field or next(k for k in body if k.endswith("_id")))
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("mailboxes/update", {"mailbox_id": 2**70}),
+        ("mailboxes/delete", {"mailbox_id": 2**70}),
+        ("mailboxes/set-password", {"mailbox_id": 2**70, "field": "imap_password"}),
+        ("subjects/delete", {"id": 2**70}),
+        ("sent-mail/show", {"id": 2**70}),
+    ],
+)
+def test_004_ids_beyond_bigint_are_a_422(client, org, path, body):
+    response = client.post(f"/api/v1/mail/{path}", json=body, headers=bearer(org.key.token))
+    assert response.status_code == 422, response.json
+    assert list(response.json["errors"]) == [next(iter(body))]
+
+
+def test_000_customer_id_beyond_bigint_is_a_400(client, org):
+    response = client.put(
+        "/api/v1/incoming_mails/1/ticket",
+        json={"customer_id": 2**70},
+        headers=bearer(org.key.token),
+    )
+    assert response.status_code == 400, response.json
+    assert "customer_id" in response.json["errors"]

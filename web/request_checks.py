@@ -1,0 +1,71 @@
+"""Checks of the raw request that run before any view of any family, credentials or not.
+
+PostgreSQL text cannot hold NUL, and a nesting bomb crashes the JSON parser and every
+recursive walk after it; neither can be seen by a view's schema in time, and both used
+to end in a 500. So before routing hands over to a view: NUL in a path value is 404
+(no row has that name), NUL in a header or query parameter is 400/422 naming it, and a
+JSON body must parse within ``json_input.MAX_DEPTH`` levels (400) and, outside the
+webhooks that carry a mail's own content, hold no NUL (422 naming the field). Errors go
+through the matched blueprint's handlers, so each family answers in its own envelope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
+
+from pipeline import json_input
+from pipeline.errors import InputError, NotFound
+from web.auth import nul_field
+
+#: Blueprints whose JSON body is a provider's copy of a mail: its text may hold NUL (the
+#: pipeline stores the raw bytes), and refusing it would lose the mail.
+MAIL_BODY_BLUEPRINTS = frozenset({"hooks_inbound"})
+NUL = "\x00"
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider with ``json_input``'s nesting limit on every parse, so
+    ``request.get_json`` anywhere (spectree included) sees a too-deep body as bad JSON."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return json_input.loads(s, **kwargs)
+
+
+def register(app: Flask) -> None:
+    app.json = BoundedJSONProvider(app)
+    app.before_request(check_request)
+
+
+def check_request() -> None:
+    """Refuse NUL and nesting bombs before any view, authentication included, runs."""
+    if request.url_rule is None:  # unrouted: the 404/405 answer needs no input
+        return
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and NUL in value:
+            raise NotFound("Not found")
+    for name, value in request.headers.items():
+        if NUL in value:
+            raise InputError(f"header {name}: must not contain NUL characters", name, 400)
+    for name, value in request.args.items(multi=True):
+        if NUL in name or NUL in value:
+            field = name.replace(NUL, "")
+            raise InputError(f"{field}: must not contain NUL characters", field, 422)
+    if request.is_json and request.get_data(cache=True):
+        check_json_body()
+
+
+def check_json_body() -> None:
+    try:
+        body = json_input.loads(request.get_data(cache=True))
+    except json_input.TooDeep as exc:
+        raise InputError(f"Request body is not valid JSON: {exc}", None, 400) from None
+    except ValueError:
+        raise InputError("Request body is not valid JSON", None, 400) from None
+    if request.blueprint in MAIL_BODY_BLUEPRINTS:
+        return
+    field = nul_field(body)
+    if field:
+        raise InputError(f"{field}: must not contain NUL characters", field, 422)
