@@ -4,8 +4,9 @@ PostgreSQL text cannot hold NUL, and a nesting bomb crashes the JSON parser and 
 recursive walk after it; neither can be seen by a view's schema in time, and both used
 to end in a 500. So before routing hands over to a view: NUL in a path value is 404
 (no row has that name), NUL in a header or query parameter is 400/422 naming it, and a
-JSON body must parse within ``json_input.MAX_DEPTH`` levels (400) and, outside the
-webhooks that carry a mail's own content, hold no NUL (422 naming the field). Errors go
+JSON body must parse within ``json_input.MAX_DEPTH`` levels (400) and hold only text
+PostgreSQL can store (422 naming the field): no lone surrogates, and no NUL outside the
+webhooks that carry a mail's own content. Errors go
 through the matched blueprint's handlers, so each family answers in its own envelope.
 """
 
@@ -18,12 +19,14 @@ from flask.json.provider import DefaultJSONProvider
 
 from pipeline import json_input
 from pipeline.errors import InputError, NotFound
-from web.auth import nul_field
 
 #: Blueprints whose JSON body is a provider's copy of a mail: its text may hold NUL (the
-#: pipeline stores the raw bytes), and refusing it would lose the mail.
+#: pipeline stores the raw bytes), and refusing it would lose the mail. Lone surrogates
+#: are refused even there: they cannot be encoded into the raw bytes either.
 MAIL_BODY_BLUEPRINTS = frozenset({"hooks_inbound"})
 NUL = "\x00"
+HAS_NUL = "must not contain NUL characters"
+SURROGATES = "must be valid Unicode (no lone surrogates)"
 
 
 class BoundedJSONProvider(DefaultJSONProvider):
@@ -64,8 +67,39 @@ def check_json_body() -> None:
         raise InputError(f"Request body is not valid JSON: {exc}", None, 400) from None
     except ValueError:
         raise InputError("Request body is not valid JSON", None, 400) from None
-    if request.blueprint in MAIL_BODY_BLUEPRINTS:
-        return
-    field = nul_field(body)
-    if field:
-        raise InputError(f"{field}: must not contain NUL characters", field, 422)
+    found = unstorable_text(body, allow_nul=request.blueprint in MAIL_BODY_BLUEPRINTS)
+    if found is not None:
+        field, problem = found
+        raise InputError(f"{field}: {problem}", field, 422)
+
+
+def unstorable_text(value: Any, allow_nul: bool = False) -> tuple[str, str] | None:
+    """The dotted path of the first string (or key) in ``value`` that PostgreSQL text
+    cannot hold, and why: NUL, or a lone surrogate (``"\\ud800"`` is valid JSON, but
+    not UTF-8). Iterative, in document order."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        texts = [item] if isinstance(item, str) else []
+        children: list[tuple[str, Any]] = []
+        if isinstance(item, dict):
+            texts = list(item)
+            children = [(f"{path}.{k}" if path else str(k), v) for k, v in item.items()]
+        elif isinstance(item, list):
+            children = [(f"{path}.{i}" if path else str(i), v) for i, v in enumerate(item)]
+        for text in texts:
+            problem = text_problem(text, allow_nul)
+            if problem:
+                return path or "body", problem
+        stack.extend(reversed(children))
+    return None
+
+
+def text_problem(text: str, allow_nul: bool = False) -> str | None:
+    if NUL in text and not allow_nul:
+        return HAS_NUL
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return SURROGATES
+    return None

@@ -275,3 +275,58 @@ def test_000_customer_id_beyond_bigint_is_a_400(client, org):
     )
     assert response.status_code == 400, response.json
     assert "customer_id" in response.json["errors"]
+
+
+@pytest.mark.parametrize("field", ["text", "html", "subject"])
+def test_a_lone_surrogate_in_rpc_json_is_a_422_naming_the_field(client, conn, org, mailbox, field):
+    body = {"organizationId": str(org.org_id), "from": "a@example.org", "to": mailbox.address}
+    response = client.post(RPC, json=body | {field: "x\ud800"})
+    assert response.status_code == 422, response.json
+    assert response.json["field"] == field
+    assert pp.message_count(conn) == 0
+
+
+def test_a_lone_surrogate_in_a_003_insert_ticket_field_is_a_422(client, message, conn, org):
+    mailboxes.create(conn, org.org_id, "info@example.com", "Info")
+    body = {
+        "fromEmail": "john@example.org",
+        "fromName": "\udc00",
+        "toEmail": "info@example.com",
+        "subject": "Hi",
+        "message": "Text",
+    }
+    response = client.post(message("insertTicket"), json=body)
+    assert response.status_code == 422, response.json
+    assert "Unicode" in response.json["message"]
+
+
+@pytest.mark.parametrize("field", ["messageId", "inReplyTo", "references"])
+def test_a_non_ascii_message_id_in_the_rpc_is_a_422(client, conn, org, mailbox, field):
+    body = {"organizationId": str(org.org_id), "from": "a@example.org", "to": mailbox.address}
+    response = client.post(RPC, json=body | {field: "<²@example.org>"})
+    assert response.status_code == 422, response.json
+    assert response.json["field"] == field
+    assert pp.message_count(conn) == 0
+
+
+def test_a_postmark_mail_whose_text_holds_nul_is_still_stored(client, conn, mailbox):
+    from tests.intake.test_provider_equivalence import sample_mail
+
+    endpoint = pp.make_endpoint(conn, mailbox, "postmark", None)
+    payload = pp.postmark(sample_mail(), mailbox.address) | {"TextBody": "before\x00after"}
+    response = client.post(endpoint.path, json=payload)
+    assert response.status_code == 200, response.json
+    assert pp.message_count(conn) == 1
+
+
+@pytest.mark.parametrize("user", ["²", "9" * 25])
+def test_a_003_user_id_that_names_no_agent_is_a_403(client, org, agent, user):
+    response = client.get(f"/message/listTickets/{org.key.token}/{user}")
+    assert response.status_code == 403, response.json
+    assert response.json["result"] == "error"
+
+
+def test_a_nul_in_a_credential_header_is_a_400(client, org):
+    response = client.get("/api/tickets", headers={"X-API-Key": "a\x00b", "X-API-Secret": "s"})
+    assert response.status_code == 400, response.json
+    assert response.json["field"].lower() == "x-api-key"
