@@ -4,12 +4,14 @@ The standard parser recurses once per level and raises ``RecursionError`` (not a
 ``ValueError``) on a body of a few thousand brackets; code that walks the parsed value
 recursively (pydantic, NUL checks) fails on far fewer. No legitimate payload Intake
 accepts nests deeper than a dozen levels, so anything past ``MAX_DEPTH`` is refused as
-invalid JSON before any other code sees it.
+invalid JSON before any other code sees it. So are ``NaN`` and infinite numbers, which
+the standard parser accepts although they are not JSON.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 MAX_DEPTH = 64
@@ -22,8 +24,19 @@ class TooDeep(ValueError):
         super().__init__(f"JSON nested deeper than {max_depth} levels")
 
 
+class NotFinite(ValueError):
+    """``NaN``, ``Infinity`` or a number beyond a float: Python's parser takes them, but they
+    are not JSON (RFC 8259 §6) and PostgreSQL's ``jsonb`` refuses them."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(f"{token[:20]} is not a finite JSON number")
+
+
 def loads(data: str | bytes | bytearray, max_depth: int = MAX_DEPTH, **kwargs: Any) -> Any:
-    """``json.loads`` that raises ``TooDeep`` past ``max_depth`` levels of arrays/objects."""
+    """``json.loads`` of standard JSON only: raises ``TooDeep`` past ``max_depth`` levels of
+    arrays/objects and ``NotFinite`` for non-finite numbers."""
+    kwargs.setdefault("parse_constant", _not_finite)
+    kwargs.setdefault("parse_float", _finite_float)
     try:
         value = json.loads(data, **kwargs)
     except RecursionError:
@@ -31,6 +44,17 @@ def loads(data: str | bytes | bytearray, max_depth: int = MAX_DEPTH, **kwargs: A
     if depth_exceeds(value, max_depth):
         raise TooDeep(max_depth)
     return value
+
+
+def _not_finite(token: str) -> float:
+    raise NotFinite(token)
+
+
+def _finite_float(token: str) -> float:
+    number = float(token)
+    if not math.isfinite(number):
+        raise NotFinite(token)
+    return number
 
 
 def depth_exceeds(value: Any, max_depth: int) -> bool:

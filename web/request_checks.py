@@ -63,7 +63,7 @@ def check_request() -> None:
 def check_json_body() -> None:
     try:
         body = json_input.loads(request.get_data(cache=True))
-    except json_input.TooDeep as exc:
+    except (json_input.TooDeep, json_input.NotFinite) as exc:
         raise InputError(f"Request body is not valid JSON: {exc}", None, 400) from None
     except ValueError:
         raise InputError("Request body is not valid JSON", None, 400) from None

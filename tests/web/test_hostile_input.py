@@ -330,3 +330,16 @@ def test_a_nul_in_a_credential_header_is_a_400(client, org):
     response = client.get("/api/tickets", headers={"X-API-Key": "a\x00b", "X-API-Secret": "s"})
     assert response.status_code == 400, response.json
     assert response.json["field"].lower() == "x-api-key"
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_json_numbers_outside_standard_json_are_a_400(client, conn, pool, org, number):
+    from tests.web.native import build_world
+
+    ticket = build_world(conn, pool, org, "support@numbers.test", "N").ids["ticket_id"]
+    body = '{"custom_fields": [{"title": "Weight", "value": NUMBER}]}'.replace("NUMBER", number)
+    response = client.patch(
+        f"/api/tickets/{ticket}", data=body, content_type="application/json", headers=org.headers
+    )
+    assert response.status_code == 400, response.json
+    assert response.json["success"] is False
