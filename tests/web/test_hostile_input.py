@@ -343,3 +343,75 @@ def test_json_numbers_outside_standard_json_are_a_400(client, conn, pool, org, n
     )
     assert response.status_code == 400, response.json
     assert response.json["success"] is False
+
+
+def test_a_non_ascii_mailgun_signature_is_a_406(client, conn, mailbox):
+    from tests.intake.test_provider_equivalence import SIGNING_KEY, sample_mail
+
+    endpoint = pp.make_endpoint(conn, mailbox, "mailgun", SIGNING_KEY)
+    form = pp.mailgun_raw(sample_mail(), mailbox.address) | pp.mailgun_sign(SIGNING_KEY)
+    response = client.post(endpoint.path, data=form | {"signature": "²"})
+    assert (response.status_code, response.json["field"]) == (406, "signature")
+
+
+def test_a_nul_in_a_mailgun_recipient_is_a_422(client, conn, mailbox):
+    from tests.intake.test_provider_equivalence import SIGNING_KEY, sample_mail
+
+    endpoint = pp.make_endpoint(conn, mailbox, "mailgun", SIGNING_KEY)
+    form = pp.mailgun_raw(sample_mail(), mailbox.address) | pp.mailgun_sign(SIGNING_KEY)
+    body, ctype = pp.form_data(form | {"recipient": "a\x00@example.com"})
+    response = client.post(endpoint.path, data=body, content_type=ctype)
+    assert (response.status_code, response.json["field"]) == (422, "recipient")
+    assert pp.message_count(conn) == 0
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [({"MessageID": "id\x00"}, "message_id"), ({"OriginalRecipient": "a\x00@b.test"}, "recipient")],
+)
+def test_a_nul_in_a_postmark_field_stored_as_text_is_a_422(client, conn, mailbox, change, field):
+    from tests.intake.test_provider_equivalence import sample_mail
+
+    endpoint = pp.make_endpoint(conn, mailbox, "postmark", None)
+    response = client.post(endpoint.path, json=pp.postmark(sample_mail(), mailbox.address) | change)
+    assert (response.status_code, response.json["field"]) == (422, field)
+    assert pp.message_count(conn) == 0
+
+
+def test_a_non_ascii_sendgrid_attachment_count_is_a_422(client, conn, mailbox):
+    from tests.intake.test_provider_equivalence import sample_mail
+
+    endpoint = pp.make_endpoint(conn, mailbox, "sendgrid", None)
+    fields, _ = pp.sendgrid_parsed(sample_mail(), mailbox.address)
+    body, ctype = pp.form_data(fields | {"attachments": "²"})
+    response = client.post(endpoint.path, data=body, content_type=ctype)
+    assert (response.status_code, response.json["field"]) == (422, "attachments")
+
+
+def test_mailgun_events_with_a_non_ascii_signature_or_a_huge_timestamp_get_no_500(
+    client, conn, org, mailbox
+):
+    from tests.web.test_delivery_events import KEY, mailgun_event, sent_mail
+
+    pp.make_endpoint(conn, mailbox, "mailgun", KEY)
+    sent_mail(conn, org.org_id)
+    forged = mailgun_event("mg-delivered")
+    forged["signature"]["signature"] = "²"
+    refused = client.post("/mg-delivered", json=forged)
+    assert (refused.status_code, refused.json["field"]) == (406, "signature")
+    stored = client.post("/mg-delivered", json=mailgun_event("mg-delivered", timestamp=1e300))
+    assert stored.status_code == 200, stored.json
+
+
+def test_an_urlencoded_mailgun_post_with_non_ascii_text_is_stored(client, conn, mailbox):
+    from tests.intake.test_provider_equivalence import SIGNING_KEY, sample_mail
+
+    endpoint = pp.make_endpoint(conn, mailbox, "mailgun", SIGNING_KEY)
+    form = pp.mailgun_raw(sample_mail(), mailbox.address) | pp.mailgun_sign(SIGNING_KEY)
+    response = client.post(
+        endpoint.path,
+        data=form | {"sender": "zoë@example.org"},
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200, response.json
+    assert pp.message_count(conn) == 1

@@ -39,6 +39,14 @@ class Inbound:
     envelope: Envelope
     provider_message_id: str | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse NUL in what is stored as text (the raw bytes may hold any): 422."""
+        texts = [("sender", self.envelope.mail_from), ("message_id", self.provider_message_id)]
+        texts += [("recipient", rcpt) for rcpt in self.envelope.rcpt_tos]
+        for field, value in texts:
+            if value and "\x00" in value:
+                raise InputError(f"{field}: must not contain NUL characters", field, INVALID)
+
 
 def check_size(raw: bytes, max_bytes: int) -> None:
     """Raises ``InputError`` 413 when the message is larger than ``max_bytes``."""
