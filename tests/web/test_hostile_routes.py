@@ -59,6 +59,16 @@ JSON_VALUES: list[Any] = [
     None,
     True,
     [[["x"]]],
+    float("nan"),
+    float("inf"),
+]
+#: Credentials no key has, in the header forms every family reads.
+HEADERS = [
+    {"Authorization": "Bearer ²"},
+    {"Authorization": "Bearer a.b\x00"},
+    {"Authorization": "Basic " + "x" * 5000},
+    {"X-API-Key": "²", "X-API-Secret": "9" * 30},
+    {"X-API-Key": "k\x00", "X-API-Secret": "s"},
 ]
 #: Whole bodies that are not an object of the right shape.
 BODIES: list[Any] = [[], "x", 1, None, [{"a": 1}], {"": ""}]
@@ -180,6 +190,10 @@ def test_hostile_values_in_every_route_get_a_4xx_never_a_500(app, client, org, w
         def call(target: str, method: str = method, **kw: Any):
             return client.open(target, method=method, headers=org.headers, **kw)
 
+        for headers in HEADERS:
+            target = url(path, ids)
+            response = client.open(target, method=method, headers=headers, json={})
+            check(response, f"{method} {target} with {str(headers)[:60]}")
         for name in [n for n in ids if "{" + n + "}" in path]:
             for segment in SEGMENTS:
                 target = url(path, ids, (name, segment))
