@@ -415,3 +415,17 @@ def test_an_urlencoded_mailgun_post_with_non_ascii_text_is_stored(client, conn, 
     )
     assert response.status_code == 200, response.json
     assert pp.message_count(conn) == 1
+
+
+@pytest.mark.parametrize("address", ["\U0006a4b2@example.org", "zoë@example.org", "a@exämple.org"])
+def test_a_non_ascii_003_sender_address_is_a_422(client, message, conn, org, address):
+    mailboxes.create(conn, org.org_id, "info@example.com", "Info")
+    body = {
+        "fromEmail": address,
+        "toEmail": "info@example.com",
+        "subject": "Hi",
+        "message": "Text",
+    }
+    response = client.post(message("insertTicket"), json=body)
+    assert response.status_code == 422, response.json
+    assert "fromEmail" in response.json["message"]

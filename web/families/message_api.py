@@ -8,14 +8,15 @@ Successes are ``{"result": "success", "json": …, "length": n, "next": url}``, 
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from pipeline import api_tickets, ids
 from pipeline.errors import InputError, NotFound
+from pipeline.mail.header_safety import check_address
 from pipeline.stages import StageContext
 from pipeline.store import address_log, emails, ticket_actions, ticket_feed, tickets
 from web import db
@@ -76,12 +77,16 @@ class ListEmailsQuery(BaseModel):
     )
 
 
+#: The addresses go into the composed mail's headers: a plain ASCII addr-spec, as ``/api/send``.
+Address = Annotated[str, Field(pattern=EMAIL), AfterValidator(check_address)]
+
+
 class InsertTicketBody(BaseModel):
-    fromEmail: str = Field(pattern=EMAIL)
+    fromEmail: Address
     fromName: str | None = None
     message: str = Field(min_length=1)
     subject: str = Field(min_length=1)
-    toEmail: str = Field(pattern=EMAIL)
+    toEmail: Address
     appendOpenTicket: bool = True
     attachments: list[str] = Field(default_factory=list)
     assignAgents: list[str] = Field(default_factory=list)
