@@ -3,11 +3,11 @@
 PostgreSQL text cannot hold NUL, and a nesting bomb crashes the JSON parser and every
 recursive walk after it; neither can be seen by a view's schema in time, and both used
 to end in a 500. So before routing hands over to a view: NUL in a path value is 404
-(no row has that name), NUL in a header or query parameter is 400/422 naming it, and a
-JSON body must parse within ``json_input.MAX_DEPTH`` levels (400) and hold only text
-PostgreSQL can store (422 naming the field): no lone surrogates, and no NUL outside the
-webhooks that carry a mail's own content. Errors go
-through the matched blueprint's handlers, so each family answers in its own envelope.
+(no row has that name), NUL in a header is 400 and in a query parameter 422, naming it;
+a JSON body must be standard JSON within ``json_input.MAX_DEPTH`` levels (400) and hold
+only text PostgreSQL can store (422 naming the field): no lone surrogates, and no NUL
+outside the webhooks that carry a mail's own content. Errors go through the matched
+blueprint's handlers, so each family answers in its own envelope.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, request
-from flask.json.provider import DefaultJSONProvider
 
 from pipeline import json_input
 from pipeline.errors import InputError, NotFound
@@ -29,16 +28,12 @@ HAS_NUL = "must not contain NUL characters"
 SURROGATES = "must be valid Unicode (no lone surrogates)"
 
 
-class BoundedJSONProvider(DefaultJSONProvider):
-    """Flask's JSON provider with ``json_input``'s nesting limit on every parse, so
-    ``request.get_json`` anywhere (spectree included) sees a too-deep body as bad JSON."""
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return json_input.loads(s, **kwargs)
-
-
 def register(app: Flask) -> None:
-    app.json = BoundedJSONProvider(app)
+    """Run the checks before every view. Register it after any hook that sets the
+    request's body limit, so that the limit holds when the body is read here.
+
+    Every JSON body a view (or spectree) parses has passed ``json_input.loads`` here first,
+    so the parsers after it never meet a nesting bomb or a non-finite number."""
     app.before_request(check_request)
 
 
