@@ -60,7 +60,7 @@ def resolve_checked(host: str, port: int, allow_private: bool, field: str) -> st
     """The first address of ``host`` after checking every address it resolves to."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError, ValueError):  # unknown, over-long or NUL names
         raise InputError(f"cannot resolve host {host!r}", field, 422) from None
     addresses = [info[4][0] for info in infos]
     if not allow_private and not all(is_public(a) for a in addresses):
@@ -69,10 +69,14 @@ def resolve_checked(host: str, port: int, allow_private: bool, field: str) -> st
 
 
 def _check_url(url: str, field: str) -> tuple[str, int]:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError when out of range or not a number
+    except ValueError as exc:
+        raise InputError(f"malformed URL: {exc}", field, 422) from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InputError("URL must be http or https with a host", field, 422)
-    return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
 def fetch(

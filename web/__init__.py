@@ -13,7 +13,7 @@ from config import Settings, load_settings
 from pipeline.db import make_pool
 from pipeline.errors import InputError
 from pipeline.queues import JobQueue, client_broker
-from web import body_limits, db, health, metrics
+from web import body_limits, db, health, metrics, request_checks
 from web.envelopes import error_body
 from web.ratelimit import KeyRateLimiter
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["intake_queue"] = JobQueue(client_broker(settings))
     app.extensions["intake_ratelimit"] = KeyRateLimiter(settings)
     db.init_app(app)
+    request_checks.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     from web import api, families, openapi

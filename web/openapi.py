@@ -91,10 +91,15 @@ Address = Annotated[
 ]
 
 
+#: The last page number any list accepts: beyond it the offset alone would outgrow what
+#: PostgreSQL's ``OFFSET`` takes, long before any organization has that many rows.
+MAX_PAGE = 1_000_000
+
+
 class PageQuery(BaseModel):
     """``page`` / ``per_page`` of the native API (default 50, max 100)."""
 
-    page: int = Field(1, ge=1, le=1_000_000)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(50, ge=1, le=100)
 
 

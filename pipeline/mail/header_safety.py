@@ -1,14 +1,17 @@
 """Checks for values a client puts into the headers of mail Intake sends.
 
 A CR or LF in an address, subject or name would let a client add headers or recipients
-of its own (header injection), so such values are refused outright, never cleaned.
+of its own (header injection), and so would any other character ``str.splitlines()``
+treats as a line end; such values are refused outright, never cleaned.
 """
 
 from __future__ import annotations
 
 import re
 
-LINE_BREAKS = re.compile(r"[\r\n\x00\u2028\u2029\x85]")
+# Every character ``str.splitlines()`` breaks on (the email package folds and splits
+# headers with it), and NUL.
+LINE_BREAKS = re.compile(r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\x00]")
 # A pragmatic addr-spec (RFC 5321 §4.1.2 without quoted local parts or address literals):
 # what relays accept in RCPT TO and what a helpdesk needs.
 ADDRESS = re.compile(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from pipeline import ids
 from pipeline.db import Connection
 
 CONTACT_CTES = """
@@ -59,7 +60,7 @@ def assign_customer(conn: Connection, org_id: UUID, contact_id: int, customer_id
 
 def find_agent(conn: Connection, org_id: UUID, ref: str) -> dict[str, Any] | None:
     """The active agent whose external id is ``ref``, else whose id it is when numeric."""
-    numeric = int(ref) if ref.isdigit() and len(ref) <= 18 else None
+    numeric = ids.row_id(ref)
     return conn.execute(
         """SELECT id, email, name, external_id FROM agents
            WHERE org_id = %(org)s AND is_active AND (external_id = %(ref)s OR id = %(id)s)

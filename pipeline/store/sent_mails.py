@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from pipeline import ids
 from pipeline.db import Connection
 
 COLUMNS = """id, message_id, status, to_addresses, cc_addresses, bcc_addresses, from_address,
@@ -15,10 +16,13 @@ COLUMNS = """id, message_id, status, to_addresses, cc_addresses, bcc_addresses, 
 
 def find(conn: Connection, org_id: UUID, reference: str) -> dict[str, Any] | None:
     """A sent mail by Intake id (digits) or by Message-ID (with or without ``<>``)."""
-    if reference.isdigit():
+    text = reference.strip()
+    if text.isascii() and text.isdigit():
+        number = ids.row_id(text)  # None: beyond bigint, so no such mail
+        if number is None:
+            return None
         return conn.execute(
-            f"SELECT {COLUMNS} FROM sent_mails WHERE org_id = %s AND id = %s",
-            (org_id, int(reference)),
+            f"SELECT {COLUMNS} FROM sent_mails WHERE org_id = %s AND id = %s", (org_id, number)
         ).fetchone()
     message_id = reference.strip()
     if not message_id.startswith("<"):

@@ -22,7 +22,7 @@ from web.auth import require
 from web.body_limits import large_body
 from web.db import commit, get_conn
 from web.envelopes import ok, pagination
-from web.openapi import PageQuery, spec
+from web.openapi import Id, PageQuery, spec
 from web.serialize import iso
 
 log = logging.getLogger(__name__)
@@ -73,9 +73,9 @@ class SendRequest(BaseModel):
     tags: list[Annotated[HeaderText, Field(min_length=1, max_length=100)]] = Field(
         [], max_length=20
     )
-    config_id: int | None = None
-    ticket_id: int | None = Field(None, description="Reply address threads answers to it")
-    email_id: int | None = Field(None, description="Received email this mail answers")
+    config_id: Id | None = None
+    ticket_id: Id | None = Field(None, description="Reply address threads answers to it")
+    email_id: Id | None = Field(None, description="Received email this mail answers")
 
 
 class HistoryQuery(PageQuery):

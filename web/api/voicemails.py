@@ -16,7 +16,7 @@ from web.auth import require
 from web.db import get_conn
 from web.downloads import content_disposition
 from web.envelopes import ok, pagination
-from web.openapi import PageQuery, spec
+from web.openapi import Id, PageQuery, spec
 from web.serialize import iso
 
 bp = Blueprint("voicemails", __name__, url_prefix="/api")
@@ -25,7 +25,7 @@ TRANSCODING_RETRY_SECONDS = 5
 
 
 class VoicemailQuery(PageQuery):
-    account_id: int | None = None
+    account_id: Id | None = None
     caller: str | None = Field(None, max_length=64, description="Caller number, partial match")
     receiver: str | None = Field(None, max_length=64, description="Receiver line, partial match")
     is_listened: bool | None = Field(None, description="0 or 1")

@@ -31,6 +31,10 @@ def epoch_ms(value: datetime) -> int:
     return int(value.replace(microsecond=0).timestamp()) * 1000 + value.microsecond // 1000
 
 
+#: The last whole millisecond Python's datetime holds: cursors beyond it name no row.
+MAX_EPOCH_MS = 253_402_300_799_999
+
+
 def from_epoch_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value // 1000, UTC).replace(microsecond=(value % 1000) * 1000)
 
@@ -46,18 +50,26 @@ def parse_moment(value: str, field: str, tz: ZoneInfo, *, upper: bool = False) -
     """A date or date-time string; naive values are read in ``tz``.
 
     ``upper=True`` makes it an exclusive upper bound that includes the moment given: a bare
-    date then means the whole of that day (up to the next midnight).
+    date then means the whole of that day (up to the next midnight). The result is in UTC;
+    a moment UTC cannot hold (year 9999 plus a day, year 1 east of Greenwich) is a 422.
     """
     text = value.strip().replace(" ", "T")
     try:
         if len(text) == 10:
             start = datetime.combine(date.fromisoformat(text), time(), tz)
-            return start + timedelta(days=1) if upper else start
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = start + timedelta(days=1) if upper else start
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
+            moment = moment + timedelta(microseconds=1) if upper else moment
     except ValueError:
         raise InputError(f"{field}: not a date or date-time", field, 422) from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
-    return moment + timedelta(microseconds=1) if upper else moment
+    except OverflowError:
+        raise InputError(f"{field}: date out of range", field, 422) from None
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InputError(f"{field}: date out of range", field, 422) from None
 
 
 def addresses(items: list[dict[str, str]], with_names: bool = True) -> list[dict[str, str]]:

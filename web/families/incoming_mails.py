@@ -21,7 +21,7 @@ from web.auth import require
 from web.db import get_conn
 from web.families import laravel
 from web.hooks import storing
-from web.openapi import VALIDATION_STATUS, spec
+from web.openapi import MAX_PAGE, VALIDATION_STATUS, Id, spec
 
 PREFIX = "/api/v1/incoming_mails"
 PER_PAGE = 100
@@ -37,11 +37,11 @@ class IncomingMailQuery(BaseModel):
     filter: (
         Literal["out_ticket", "reply_to_closed_ticket", "outTicket", "replyToClosedTicket"] | None
     ) = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
 
 
 class ConvertToTicket(BaseModel):
-    customer_id: int = Field(strict=True, description="Customer to associate the ticket with")
+    customer_id: Id = Field(strict=True, description="Customer to associate the ticket with")
 
 
 def error_response(status: int, message: str, field: str | None = None):

@@ -21,7 +21,7 @@ from pipeline.store import filter_lists, mailbox_admin, sent_mail_audit, sent_ma
 from web.auth import admit, credentials
 from web.db import get_conn
 from web.families import laravel
-from web.openapi import Address, spec
+from web.openapi import Address, Id, spec
 
 PREFIX = "/api/v1/mail"
 TAGS = ["004 mail admin"]
@@ -98,15 +98,15 @@ class MailboxCreate(MailboxFields):
 
 
 class MailboxUpdate(MailboxFields):
-    mailbox_id: int
+    mailbox_id: Id
 
 
 class MailboxRef(BaseModel):
-    mailbox_id: int
+    mailbox_id: Id
 
 
 class SetPassword(BaseModel):
-    mailbox_id: int
+    mailbox_id: Id
     field: Literal["imap_password", "smtp_password", "oauth_client_secret"]
     value: str | None = Field(None, max_length=4096, description="empty or null clears it")
 
@@ -120,7 +120,7 @@ class ExcludedCreate(BaseModel):
 
 
 class EntryRef(BaseModel):
-    id: int
+    id: Id
 
 
 class SentRecent(BaseModel):

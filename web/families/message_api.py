@@ -7,14 +7,15 @@ Successes are ``{"result": "success", "json": …, "length": n, "next": url}``, 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
-from pipeline import api_tickets, fetch
+from pipeline import api_tickets, fetch, ids
 from pipeline.errors import InputError, NotFound, PermanentError
+from pipeline.mail.header_safety import check_address
 from pipeline.stages import StageContext
 from pipeline.store import address_log, emails, ticket_actions, ticket_feed, tickets
 from web import db
@@ -22,7 +23,7 @@ from web.downloads import blob_response
 from web.families import imbox
 from web.families.message_auth import path_key
 from web.hooks import storing
-from web.openapi import spec
+from web.openapi import Id, spec
 
 PREFIX = "/message/"
 TAGS = ["003 message API"]
@@ -55,8 +56,10 @@ class ListTicketsQuery(BaseModel):
     fromEmail: str | None = None
     status: Status | None = None
     fileType: Literal["json", "csv"] = "json"
-    cursorId: int | None = None
-    cursorUpdated: int | None = Field(None, description="epoch milliseconds")
+    cursorId: Id | None = None
+    cursorUpdated: int | None = Field(
+        None, ge=0, le=imbox.MAX_EPOCH_MS, description="epoch milliseconds"
+    )
     label: list[str] = Field(default_factory=list, description="repeatable; any of")
 
 
@@ -66,16 +69,22 @@ class ListEmailsQuery(BaseModel):
     timezone: str = imbox.DEFAULT_ZONE
     limit: int = Field(100, ge=1, le=1000)
     fileType: Literal["json", "csv"] = "json"
-    cursorId: int | None = None
-    cursorCreated: int | None = Field(None, description="epoch milliseconds")
+    cursorId: Id | None = None
+    cursorCreated: int | None = Field(
+        None, ge=0, le=imbox.MAX_EPOCH_MS, description="epoch milliseconds"
+    )
+
+
+#: The addresses go into the composed mail's headers: a plain ASCII addr-spec, as ``/api/send``.
+Address = Annotated[str, Field(pattern=EMAIL), AfterValidator(check_address)]
 
 
 class InsertTicketBody(BaseModel):
-    fromEmail: str = Field(pattern=EMAIL)
+    fromEmail: Address
     fromName: str | None = None
     message: str = Field(min_length=1)
     subject: str = Field(min_length=1)
-    toEmail: str = Field(pattern=EMAIL)
+    toEmail: Address
     appendOpenTicket: bool = True
     attachments: list[str] = Field(default_factory=list, max_length=fetch.MAX_URLS)
     assignAgents: list[str] = Field(default_factory=list)
@@ -125,7 +134,8 @@ def list_tickets(apiKey: str, userId: str, query: ListTicketsQuery):
 def grab_ticket(apiKey: str, userId: str, ticketId: str):
     """A ticket's messages in order, with its meta data."""
     conn = db.get_conn()
-    ticket = tickets.detail(conn, g.org_id, int(ticketId)) if ticketId.isdigit() else None
+    number = ids.row_id(ticketId)
+    ticket = tickets.detail(conn, g.org_id, number) if number is not None else None
     if ticket is None:
         raise NotFound("Ticket not found")
     messages = [_message_item(m, ticket) for m in tickets.messages_of(conn, g.org_id, ticket["id"])]
@@ -221,9 +231,9 @@ def _next_url(at_field: str, at, key: int) -> str:
 def _ticket_request(body: InsertTicketBody) -> api_tickets.TicketRequest:
     ticket_id = None
     if body.ticketId is not None and str(body.ticketId).strip():
-        if not str(body.ticketId).strip().isdigit():
+        ticket_id = ids.row_id(str(body.ticketId))
+        if ticket_id is None:
             raise NotFound("Ticket not found", "ticketId")
-        ticket_id = int(str(body.ticketId).strip())
     return api_tickets.TicketRequest(
         from_email=body.fromEmail.strip(),
         from_name=body.fromName,

@@ -36,8 +36,13 @@ NAME_PARAM = re.compile(rb'(?i);\s*name\s*=\s*(?:"([^"]*)"|([^;\s"]+))')
 def form_fields(content_type: str, body: bytes) -> tuple[dict[str, bytes], dict[str, Upload]]:
     """Fields and files of a form post of either encoding; raises ``InputError`` 415."""
     if content_type.lower().startswith("application/x-www-form-urlencoded"):
-        pairs = parse_qsl(body, keep_blank_values=True)
-        return {name.decode("utf-8", "replace"): value for name, value in pairs}, {}
+        # Latin-1 maps each byte to one character and back: the fields' bytes stay exact
+        # (``parse_qsl`` on bytes fails on any percent-escaped non-ASCII byte).
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+        return {
+            name.encode("latin-1").decode("utf-8", "replace"): value.encode("latin-1")
+            for name, value in pairs
+        }, {}
     return multipart_fields(content_type, body)
 
 

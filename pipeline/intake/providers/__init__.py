@@ -6,12 +6,12 @@ posted and returns an ``Inbound``, or raises ``InputError`` naming the offending
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from pipeline import json_input
 from pipeline.errors import InputError
 from pipeline.records import Envelope
 
@@ -39,6 +39,14 @@ class Inbound:
     envelope: Envelope
     provider_message_id: str | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse NUL in what is stored as text (the raw bytes may hold any): 422."""
+        texts = [("sender", self.envelope.mail_from), ("message_id", self.provider_message_id)]
+        texts += [("recipient", rcpt) for rcpt in self.envelope.rcpt_tos]
+        for field, value in texts:
+            if value and "\x00" in value:
+                raise InputError(f"{field}: must not contain NUL characters", field, INVALID)
+
 
 def check_size(raw: bytes, max_bytes: int) -> None:
     """Raises ``InputError`` 413 when the message is larger than ``max_bytes``."""
@@ -60,7 +68,7 @@ def json_field(fields: Any, name: str, expected: type, default: Any) -> Any:
     if value is None or value == "":
         return default
     try:
-        decoded = json.loads(value)
+        decoded = json_input.loads(value)
     except (TypeError, ValueError):
         raise InputError(f"field '{name}' is not valid JSON", name, INVALID) from None
     if not isinstance(decoded, expected):

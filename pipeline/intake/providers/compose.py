@@ -60,6 +60,9 @@ def add_header(msg: EmailMessage, name: str, value: str) -> None:
         return
     unfolded = FOLD.sub("", value).replace("\r", " ").replace("\n", " ").strip()
     try:
+        # A value the stored bytes cannot carry (a non-ASCII Message-ID) fails here, not
+        # when the whole message is serialized.
+        policy.SMTP.fold_binary(name, msg.policy.header_factory(name, unfolded))
         msg[name] = unfolded
     except (ValueError, TypeError, IndexError, HeaderParseError):
         # A second Subject/Message-ID/From… (RFC 5322 §3.6 allows one) or an unparseable

@@ -23,6 +23,10 @@ INVALID = 422
 TOO_LARGE = 413
 
 
+#: Message-IDs are ASCII (RFC 5322 §3.6.4): printable characters and separating blanks.
+MESSAGE_IDS = r"^[\x20-\x7e\t]*$"
+
+
 class AttachmentRef(BaseModel):
     model_config = ConfigDict(extra="ignore")
     filename: str | None = None
@@ -41,9 +45,9 @@ class InboundEmail(BaseModel):
     subject: str = ""
     text: str = ""
     html: str | None = None
-    messageId: str | None = None
-    inReplyTo: str | None = None
-    references: str | None = None
+    messageId: str | None = Field(None, pattern=MESSAGE_IDS)
+    inReplyTo: str | None = Field(None, pattern=MESSAGE_IDS)
+    references: str | None = Field(None, pattern=MESSAGE_IDS)
     attachments: list[AttachmentRef] = Field([], max_length=MAX_URLS)
 
 

@@ -45,6 +45,8 @@ def signature_fields(fields: Mapping[str, object]) -> tuple[str, str, str]:
 
 
 def is_signed_by(signing_key: str, timestamp: str, token: str, signature: str) -> bool:
+    if not signature.isascii():  # never a hex digest, and compare_digest would raise
+        return False
     return hmac.compare_digest(signature.lower(), signature_of(signing_key, timestamp, token))
 
 

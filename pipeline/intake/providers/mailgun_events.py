@@ -79,6 +79,10 @@ def _text(value: object) -> str | None:
 
 
 def _when(stamp: object) -> datetime | None:
+    """The event's time; ``None`` when absent or beyond what a datetime holds."""
     if isinstance(stamp, bool) or not isinstance(stamp, int | float):
         return None
-    return datetime.fromtimestamp(stamp, UTC)
+    try:
+        return datetime.fromtimestamp(stamp, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -80,7 +80,7 @@ def _headers(text: Mapping[str, str]) -> list[tuple[str, str]]:
 def _uploads(text: Mapping[str, str], files: Mapping[str, Upload]) -> list[Upload]:
     """``attachment1`` … ``attachmentN`` described by ``attachment-info`` and ``content-ids``."""
     count_text = text.get("attachments") or "0"
-    if not count_text.isdigit():
+    if not (count_text.isascii() and count_text.isdigit()):
         raise InputError("field 'attachments' must be a number", "attachments", INVALID)
     info = json_field(text, "attachment-info", dict, {})
     cids = {name: cid for cid, name in json_field(text, "content-ids", dict, {}).items()}
