@@ -51,18 +51,16 @@ def test_the_families_share_one_budget_per_key(client, tight):
     assert client.get("/api/emails", headers=bearer(tight.token)).status_code == 429
 
 
-def test_nul_characters_are_refused_by_the_gate_on_the_message_api(client, tight):
+def test_nul_characters_are_refused_on_the_message_api_in_its_envelope(client, tight):
     answer = client.get(f"/message/listTickets/{tight.token}/{USER}?fromEmail=a%00b")
     assert answer.status_code == 422
     assert answer.json["result"] == "error"
-    assert answer.headers["X-RateLimit-Limit"] == "3"
 
 
-def test_nul_characters_are_refused_by_the_gate_on_the_mail_admin_api(client, tight):
+def test_nul_characters_are_refused_on_the_mail_admin_api(client, tight):
     answer = client.post(
         "/api/v1/mail/mailboxes/create",
         json={"name": "x\u0000", "address": "x@example.test"},
         headers=bearer(tight.token),
     )
     assert answer.status_code == 422
-    assert answer.headers["X-RateLimit-Limit"] == "3"
