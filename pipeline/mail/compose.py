@@ -27,7 +27,7 @@ def one_line(value: str) -> str:
     return " ".join(value.split())
 
 
-def compose(
+def compose_api_ticket_mail(
     *,
     from_email: str,
     from_name: str | None,

@@ -45,7 +45,7 @@ def new_message_id(domain: str) -> str:
     return f"<{secrets.token_hex(16)}@{domain}>"
 
 
-def compose(
+def compose_outbound_mail(
     headers: Headers,
     subject: str,
     text: str | None,

@@ -662,9 +662,9 @@ def test_sid_is_the_organizations_own_stable_integer(client, conn, org, inbox, b
 
 
 def test_sent_mail_rows_name_the_inbox_they_went_out_from(client, conn, org, inbox, base):
-    from pipeline.store import outbound
+    from pipeline.store import send_configs
 
-    outbound.create_config(
+    send_configs.create_config(
         conn, org.org_id, name="relay", host="127.0.0.1", port=1, tls_mode="none",
         from_email="info@your-company.se", from_name="Info", is_default=True,
     )  # fmt: skip
@@ -707,10 +707,10 @@ def test_message_plain_has_lf_line_endings_and_no_trailing_cr(client, pool, conn
 
 @pytest.fixture
 def auto_replies(conn, org, smtp_sink):
-    from pipeline.store import outbound
+    from pipeline.store import send_configs
 
     conn.execute("UPDATE organizations SET auto_reply_enabled = true WHERE id = %s", (org.org_id,))
-    outbound.create_config(
+    send_configs.create_config(
         conn, org.org_id, name="sink", host=smtp_sink.host, port=smtp_sink.port,
         tls_mode="none", from_email="info@your-company.se", is_default=True,
     )  # fmt: skip

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.mail.reply_tokens import token_of, verify_token
 from pipeline.outbound.send import deliver
-from pipeline.store import deliveries, outbound
+from pipeline.store import deliveries, send_configs
 from tests.helpers import accept, make_org, mfs, run_pipeline, wait_for
 
 QUESTION = mfs("""
@@ -26,7 +26,7 @@ QUESTION = mfs("""
 
 @pytest.fixture
 def relay(conn, org, smtp_sink):
-    return outbound.create_config(
+    return send_configs.create_config(
         conn,
         org.org_id,
         name="sink",
