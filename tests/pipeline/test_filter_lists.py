@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 
+import psycopg
+
 from pipeline.store import filter_lists
+
+UNIQUE_MIGRATION = "0670_filter_list_unique"
 
 
 def _waiting_on_a_lock(conn) -> bool:
@@ -43,3 +48,35 @@ def test_an_entry_is_refused_again_whatever_its_case(conn, org):
     assert filter_lists.add(conn, "ignored_subjects", org.org_id, "NEWSLETTER") is None
     rows = filter_lists.entries(conn, "ignored_subjects", org.org_id)
     assert [r["subject"] for r in rows] == ["Newsletter"]
+
+
+def test_the_uniqueness_migration_keeps_the_oldest_of_entries_added_twice():
+    """Lists filled before the unique index may hold an entry twice (in two cases)."""
+    from yoyo import get_backend, read_migrations
+
+    from pipeline.migrate import MIGRATIONS, yoyo_uri
+    from tests.conftest import SERVER_DB, _with_database
+
+    name = f"intake_migration_{secrets.token_hex(4)}"
+    with psycopg.connect(SERVER_DB, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(SERVER_DB, name)
+    try:
+        backend = get_backend(yoyo_uri(url))
+        migrations = read_migrations(str(MIGRATIONS))
+        before = backend.to_apply(migrations).filter(lambda m: m.id != UNIQUE_MIGRATION)
+        backend.apply_migrations(before)
+        with psycopg.connect(url, autocommit=True) as db:
+            org = db.execute("INSERT INTO organizations (name) VALUES ('A') RETURNING id")
+            org_id = org.fetchone()[0]
+            for email in ("bob@example.org", "BOB@example.org", "eve@example.org"):
+                db.execute(
+                    "INSERT INTO excluded_emails (org_id, email) VALUES (%s, %s)", (org_id, email)
+                )
+        backend.apply_migrations(backend.to_apply(migrations))
+        with psycopg.connect(url) as db:
+            rows = db.execute("SELECT email FROM excluded_emails ORDER BY id").fetchall()
+        assert [r[0] for r in rows] == ["bob@example.org", "eve@example.org"]
+    finally:
+        with psycopg.connect(SERVER_DB, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
