@@ -20,7 +20,7 @@ from pipeline import fetch
 from pipeline.db import Connection
 from pipeline.errors import InputError, NotFound
 from pipeline.intake import accept_raw
-from pipeline.mail.compose import compose
+from pipeline.mail.compose import compose_api_ticket_mail
 from pipeline.records import Envelope, Mailbox, Message
 from pipeline.stages import Continue, StageContext
 from pipeline.store import attachments, contacts, mailboxes, messages, ticket_actions, tickets
@@ -117,7 +117,7 @@ def insert_ticket(
     mailbox = _mailbox(conn, org_id, req.to_email)
     agent_ids = _agents(conn, org_id, req.assign_agents)
     target = _target(conn, org_id, req, mailbox)
-    raw = compose(
+    raw = compose_api_ticket_mail(
         from_email=req.from_email,
         from_name=req.from_name,
         to_email=req.to_email,

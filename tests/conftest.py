@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -221,6 +222,16 @@ def http_receiver():
     yield receiver
     receiver.server.shutdown()
     receiver.server.server_close()
+
+
+@pytest.fixture
+def serve_files():
+    """Start local HTTP file servers (``tests/files.py``): ``serve_files(answer)`` gives
+    the base URL of one; all stop when the test ends."""
+    from tests.files import file_server
+
+    with ExitStack() as stack:
+        yield lambda answer: stack.enter_context(file_server(answer))
 
 
 # A real Dovecot for the IMAP tests (started on first use).

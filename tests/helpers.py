@@ -65,10 +65,10 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
 def relay_and_webhook(conn, org_id, settings, smtp_sink, http_receiver, secret, events) -> None:
     """Turn auto-replies on through the test relay and subscribe the test HTTP receiver."""
     from pipeline import crypto
-    from pipeline.store import outbound, webhooks
+    from pipeline.store import send_configs, webhooks
 
     conn.execute("UPDATE organizations SET auto_reply_enabled = true WHERE id = %s", (org_id,))
-    outbound.create_config(
+    send_configs.create_config(
         conn,
         org_id,
         name="sink",

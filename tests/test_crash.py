@@ -120,10 +120,10 @@ def _send(port: int, n: int, deadline: float) -> float:
 
 @pytest.fixture
 def system(tmp_path, smtp_sink, conn, org, mailbox):
-    from pipeline.store import outbound
+    from pipeline.store import send_configs
 
     conn.execute("UPDATE organizations SET auto_reply_enabled = true WHERE id = %s", (org.org_id,))
-    outbound.create_config(
+    send_configs.create_config(
         conn, org.org_id, name="sink", host=smtp_sink.host, port=smtp_sink.port,
         tls_mode="none", from_email="support@example.com", is_default=True,
     )  # fmt: skip

@@ -21,7 +21,7 @@ from pipeline import crypto, mailbox_claims
 from pipeline.db import connect
 from pipeline.errors import InputError
 from pipeline.migrate import migrate
-from pipeline.store import endpoints, keys, mailboxes, outbound
+from pipeline.store import endpoints, keys, mailboxes, send_configs
 
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 
@@ -95,7 +95,7 @@ def cmd_sendconfig_create(args: argparse.Namespace) -> None:
     settings = _settings()
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     with connect(settings.database_url) as conn:
-        config = outbound.create_config(
+        config = send_configs.create_config(
             conn,
             args.org,
             name=args.name or args.host,
@@ -298,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--org", required=True, type=UUID)
     create.add_argument("--host", required=True)
     create.add_argument("--port", type=int, default=587)
-    create.add_argument("--tls", choices=outbound.TLS_MODES, default="starttls")
+    create.add_argument("--tls", choices=send_configs.TLS_MODES, default="starttls")
     create.add_argument("--username")
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import dramatiq
-from dramatiq.middleware import CurrentMessage, TimeLimitExceeded
+from dramatiq.middleware import TimeLimitExceeded
 from psycopg_pool import ConnectionPool
 
 from config import Settings
@@ -16,6 +16,7 @@ from pipeline.store import voicemails
 from pipeline.voicemail_audio import TRANSCODE_ACTOR, give_up, transcode_voicemail
 from workers import runtime
 from workers.broker import broker
+from workers.retries import is_last_attempt
 from workers.stages import send_jobs
 
 log = logging.getLogger(__name__)
@@ -42,17 +43,13 @@ def transcode_voicemail_audio(voicemail_id: int) -> None:
         try:
             jobs = transcode_voicemail(runtime.pool(), voicemail_id, runtime.settings())
         except (Exception, TimeLimitExceeded) as exc:
-            if _retries_so_far() < MAX_RETRIES:
+            # Called directly, there is no retry to wait for: record the error at once.
+            if not is_last_attempt(MAX_RETRIES, when_called_directly=True):
                 raise
             reason = f"transcoding failed: {type(exc).__name__}: {exc}"
             log.error("giving up on voicemail audio: %s", reason)
             jobs = give_up(runtime.pool(), voicemail_id, reason)
         send_jobs(jobs)
-
-
-def _retries_so_far() -> int:
-    message = CurrentMessage.get_current_message()
-    return message.options.get("retries", 0) if message is not None else MAX_RETRIES
 
 
 def requeue_lost_audio(pool: ConnectionPool, settings: Settings) -> int:

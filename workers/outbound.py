@@ -9,23 +9,18 @@ The conditional claim in ``store.outbound.claim_for_sending`` makes a redelivere
 from __future__ import annotations
 
 import dramatiq
-from dramatiq.middleware import CurrentMessage
 
 from pipeline.outbound.send import SEND_ACTOR, deliver
 from pipeline.queues import QUEUES
 from workers import broker as _broker  # noqa: F401  (the broker exists before any actor)
 from workers import runtime
+from workers.retries import is_last_attempt
 
 MAX_RETRIES = 12
 
 
 class TemporarySendFailure(Exception):
     """The relay said "later" (4xx) or could not be reached: let Dramatiq retry."""
-
-
-def _retries_so_far() -> int:
-    message = CurrentMessage.get_current_message()
-    return message.options.get("retries", 0) if message is not None else 0
 
 
 @dramatiq.actor(
@@ -36,7 +31,7 @@ def _retries_so_far() -> int:
     max_backoff=3_600_000,
 )
 def send_mail(sent_mail_id: int) -> None:
-    last_attempt = _retries_so_far() >= MAX_RETRIES
+    last_attempt = is_last_attempt(MAX_RETRIES, when_called_directly=False)
     result = deliver(runtime.pool(), sent_mail_id, runtime.settings(), last_attempt=last_attempt)
     if result is not None and result.status == "queued":
         raise TemporarySendFailure(result.response)

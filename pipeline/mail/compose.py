@@ -27,7 +27,7 @@ def one_line(value: str) -> str:
     return " ".join(value.split())
 
 
-def compose(
+def compose_api_ticket_mail(
     *,
     from_email: str,
     from_name: str | None,
@@ -50,11 +50,17 @@ def compose(
     else:
         mail.set_content(body)
     for item in attachments:
-        maintype, _, subtype = item.content_type.split(";")[0].strip().partition("/")
-        mail.add_attachment(
-            item.data,
-            maintype=maintype or "application",
-            subtype=subtype or "octet-stream",
-            filename=item.filename,
-        )
+        attach(mail, item.data, item.content_type.split(";")[0].strip(), item.filename)
     return mail.as_bytes()
+
+
+def attach(message: EmailMessage, data: bytes, mime_type: str, filename: str | None) -> None:
+    """Add ``data`` as an attachment of ``mime_type`` (``application/octet-stream`` for
+    whatever part of it is missing)."""
+    maintype, _, subtype = mime_type.partition("/")
+    message.add_attachment(
+        data,
+        maintype=maintype or "application",
+        subtype=subtype or "octet-stream",
+        filename=filename,
+    )

@@ -15,7 +15,7 @@ from pipeline.intake.providers import generic
 from pipeline.outbound.send import OutboundMail, queue_mail, thread_of
 from pipeline.records import Message
 from pipeline.stages import Job, StageContext
-from pipeline.store import mailbox_addresses, outbound
+from pipeline.store import mailbox_addresses, outbound, send_configs
 from pipeline.store.org_profile import AutoReplySettings
 
 AUTOMATIC_HEADERS = ("x-autoreply", "x-autorespond", "list-id", "list-unsubscribe", "x-loop")
@@ -39,7 +39,7 @@ def plan_auto_reply(
         skipped = "no return address"
     elif is_automatic(msg) or _is_own_address(conn, recipient, ctx):
         skipped = "automatic or own mail"
-    elif outbound.find_config(conn, msg.org_id, None) is None:
+    elif send_configs.find_config(conn, msg.org_id, None) is None:
         skipped = "no send configuration"
     elif not outbound.claim_auto_reply_slot(conn, msg.org_id, recipient, settings.window_seconds):
         skipped = "already answered within the window"

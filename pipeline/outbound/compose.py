@@ -12,6 +12,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
+from pipeline.mail.compose import attach
+
 # RFC 3834 §5: mail sent by a program in answer to a message says so.
 AUTO_SUBMITTED = {"auto_reply": "auto-replied", "notification": "auto-generated"}
 
@@ -45,7 +47,7 @@ def new_message_id(domain: str) -> str:
     return f"<{secrets.token_hex(16)}@{domain}>"
 
 
-def compose(
+def compose_outbound_mail(
     headers: Headers,
     subject: str,
     text: str | None,
@@ -63,13 +65,7 @@ def compose(
         else:
             message.add_alternative(html, subtype="html")
     for item in attachments:
-        maintype, _, subtype = item.mime_type.partition("/")
-        message.add_attachment(
-            item.content,
-            maintype=maintype or "application",
-            subtype=subtype or "octet-stream",
-            filename=item.filename,
-        )
+        attach(message, item.content, item.mime_type, item.filename)
     return message.as_bytes()
 
 

@@ -25,11 +25,11 @@ from pipeline.outbound.compose import (
     AUTO_SUBMITTED,
     Headers,
     OutboundAttachment,
-    compose,
+    compose_outbound_mail,
     new_message_id,
 )
 from pipeline.stages import Job
-from pipeline.store import outbound
+from pipeline.store import outbound, send_configs
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,11 @@ def queue_mail(
     Raises ``InputError`` (field named) when there is no recipient, no body, or no relay.
     """
     _check(mail)
-    config = outbound.find_config(conn, org_id, mail.config_id)
+    config = send_configs.find_config(conn, org_id, mail.config_id)
     if config is None:
         raise InputError("No send configuration for this organization", "config_id", 422)
     headers = _headers(conn, org_id, mail, config, settings)
-    raw = compose(headers, mail.subject, mail.text, mail.html, mail.attachments)
+    raw = compose_outbound_mail(headers, mail.subject, mail.text, mail.html, mail.attachments)
     row = _row(mail, config.id, headers, blobs.put(conn, raw))
     sent_mail_id = outbound.insert_sent_mail(conn, org_id, row)
     return sent_mail_id, Job(SEND_ACTOR, (sent_mail_id,))
@@ -120,8 +120,8 @@ def _thread(
 
 
 def thread_of(message_id: str | None, references: list[str]) -> tuple[str | None, tuple[str, ...]]:
-    """The answered mail's Message-ID and its own References (``compose`` appends the
-    former to the latter, RFC 5322 §3.6.4)."""
+    """The answered mail's Message-ID and its own References (``compose_outbound_mail``
+    appends the former to the latter, RFC 5322 §3.6.4)."""
     if not message_id:
         return None, ()
     return message_id, tuple(r for r in references if r != message_id)
@@ -186,7 +186,7 @@ def deliver(
         row = outbound.claim_for_sending(conn, sent_mail_id)
         if row is None:
             return None
-        config = outbound.find_config(conn, row["org_id"], row["config_id"])
+        config = send_configs.find_config(conn, row["org_id"], row["config_id"])
         raw = blobs.get(conn, row["raw_sha256"])
     result = _send(row, config, raw, settings)
     status = {"sent": "sent", "permanent": "failed"}.get(result.outcome, "queued")

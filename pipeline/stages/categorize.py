@@ -14,7 +14,7 @@ from pipeline.db import Connection
 from pipeline.mail.rule_match import RuleHit, evaluate
 from pipeline.records import Message
 from pipeline.stages import Continue, StageContext
-from pipeline.store import category_rules
+from pipeline.store import categories
 
 EVENT = "email.categorized"
 
@@ -26,8 +26,8 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
     assigned = first_rule_per_category(result.hits)
     found = []
     if assigned:
-        category_rules.assign(conn, msg.org_id, msg.id, assigned.items())
-        found = category_rules.categories(conn, msg.org_id, list(assigned))
+        categories.assign_by_rules(conn, msg.org_id, msg.id, assigned.items())
+        found = categories.summaries(conn, msg.org_id, list(assigned))
     labels = labels_of(result.hits)
     evidence = {
         "categories": [{**c, "rule_id": assigned[c["id"]]} for c in found],

@@ -14,7 +14,8 @@ from pipeline.db import Connection
 from pipeline.mail import autoreply, bounces, exclusions, mime, part_cap
 from pipeline.records import Message
 from pipeline.stages import Continue, StageContext, Stop
-from pipeline.store import deliveries, rules
+from pipeline.store import deliveries
+from pipeline.store.filter_lists import FilterRules
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue | Stop:
@@ -51,7 +52,7 @@ def senders_of(msg: Message) -> list[str]:
     return [sender] if sender else []
 
 
-def rule_hits(msg: Message, org_rules: rules.FilterRules) -> list[dict]:
+def rule_hits(msg: Message, org_rules: FilterRules) -> list[dict]:
     """Hits of the organization's excluded senders and ignored subjects."""
     hits = []
     excluded = exclusions.excluded_sender(senders_of(msg), org_rules.excluded_emails)
@@ -144,7 +145,7 @@ def record_bounce(conn: Connection, msg: Message, index: int, dsn: bounces.DsnRe
     return {**vars(dsn), "event": dsn.event, "delivery_event_id": event_id}
 
 
-def check_flood(msg: Message, org_rules: rules.FilterRules) -> Continue | Stop:
+def check_flood(msg: Message, org_rules: FilterRules) -> Continue | Stop:
     """Hold the mail when its sender already sent ``flood_limit`` in the window."""
     limit, count = org_rules.flood_limit, org_rules.recent_from_sender
     if not msg.from_address or limit <= 0:

@@ -1,7 +1,9 @@
-"""SQL for ``categories`` and their ordered ``category_rules``."""
+"""SQL for ``categories``, their ordered ``category_rules`` and the messages put in them
+(``message_categories``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -135,3 +137,49 @@ def next_rule_position(conn: Connection, org_id: UUID) -> int:
         (org_id,),
     ).fetchone()
     return int(row["p"])
+
+
+def summaries(conn: Connection, org_id: UUID, ids: list[int]) -> list[dict[str, Any]]:
+    """Id, name and slug of each of ``ids``, in that order."""
+    return conn.execute(
+        """SELECT id, name, slug FROM categories WHERE org_id = %s AND id = ANY(%s)
+           ORDER BY array_position(%s::bigint[], id)""",
+        (org_id, ids, ids),
+    ).fetchall()
+
+
+def unknown(conn: Connection, org_id: UUID, category_ids: list[int]) -> list[int]:
+    """Those of ``category_ids`` that are not categories of the organization."""
+    rows = conn.execute(
+        "SELECT id FROM categories WHERE org_id = %s AND id = ANY(%s)", (org_id, category_ids)
+    ).fetchall()
+    known = {r["id"] for r in rows}
+    return [c for c in category_ids if c not in known]
+
+
+def assign_by_rules(
+    conn: Connection, org_id: UUID, message_id: int, pairs: Iterable[tuple[int, int]]
+) -> None:
+    """Put the message in each ``(category_id, rule_id)``'s category (idempotent)."""
+    for category_id, rule_id in pairs:
+        conn.execute(
+            """INSERT INTO message_categories (message_id, category_id, org_id, rule_id)
+               VALUES (%s, %s, %s, %s) ON CONFLICT (message_id, category_id) DO NOTHING""",
+            (message_id, category_id, org_id, rule_id),
+        )
+
+
+def set_for_message(
+    conn: Connection, org_id: UUID, message_id: int, category_ids: list[int]
+) -> None:
+    """Replace the message's categories by ``category_ids`` (checked by the caller)."""
+    conn.execute(
+        """DELETE FROM message_categories
+           WHERE org_id = %s AND message_id = %s AND NOT (category_id = ANY(%s))""",
+        (org_id, message_id, category_ids),
+    )
+    conn.execute(
+        """INSERT INTO message_categories (message_id, category_id, org_id)
+           SELECT %s, unnest(%s::bigint[]), %s ON CONFLICT DO NOTHING""",
+        (message_id, category_ids, org_id),
+    )

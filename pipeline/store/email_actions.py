@@ -1,4 +1,5 @@
-"""Changes clients make to emails: flags, categories, bulk actions and permanent deletion."""
+"""Changes clients make to emails: flags, bulk actions and permanent deletion (their
+categories are set through ``store.categories``)."""
 
 from __future__ import annotations
 
@@ -30,31 +31,6 @@ def set_flags(
         (org_id, message_ids),
     ).fetchall()
     return sorted(r["id"] for r in rows)
-
-
-def unknown_categories(conn: Connection, org_id: UUID, category_ids: list[int]) -> list[int]:
-    """Those of ``category_ids`` that are not categories of the organization."""
-    rows = conn.execute(
-        "SELECT id FROM categories WHERE org_id = %s AND id = ANY(%s)", (org_id, category_ids)
-    ).fetchall()
-    known = {r["id"] for r in rows}
-    return [c for c in category_ids if c not in known]
-
-
-def set_categories(
-    conn: Connection, org_id: UUID, message_id: int, category_ids: list[int]
-) -> None:
-    """Replace the message's categories by ``category_ids`` (checked by the caller)."""
-    conn.execute(
-        """DELETE FROM message_categories
-           WHERE org_id = %s AND message_id = %s AND NOT (category_id = ANY(%s))""",
-        (org_id, message_id, category_ids),
-    )
-    conn.execute(
-        """INSERT INTO message_categories (message_id, category_id, org_id)
-           SELECT %s, unnest(%s::bigint[]), %s ON CONFLICT DO NOTHING""",
-        (message_id, category_ids, org_id),
-    )
 
 
 def delete(conn: Connection, org_id: UUID, message_ids: list[int]) -> list[int]:

@@ -1,14 +1,69 @@
-"""The organization's filter lists: ignored subjects and excluded sender addresses/domains."""
+"""SQL for the organization's filter lists: ``ignored_subjects`` and ``excluded_emails``
+(sender addresses, domains ``@host`` and users at any domain ``user@*``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from pipeline.db import Connection
 
-#: table → the column holding the entry (compared case-insensitively)
+#: table → the column holding the entry (unique per organization, ignoring case)
 LISTS = {"ignored_subjects": "subject", "excluded_emails": "email"}
+
+
+@dataclass(frozen=True)
+class FilterRules:
+    """Everything the filter stage reads, in one round trip: the organization's lists,
+    its flood settings, and how much mail the sender sent within the flood window."""
+
+    excluded_emails: list[str]
+    ignored_subjects: list[str]
+    flood_limit: int
+    flood_window_seconds: int
+    recent_from_sender: int = 0
+
+
+def filter_rules(
+    conn: Connection,
+    org_id: UUID,
+    sender: str | None = None,
+    until: datetime | None = None,
+    exclude_id: int | None = None,
+) -> FilterRules:
+    """The rules; with ``sender``, also the count of its other non-duplicate messages
+    received in the ``flood_window_seconds`` up to ``until``."""
+    row = conn.execute(
+        """SELECT o.flood_limit, o.flood_window_seconds,
+                  ARRAY(SELECT email FROM excluded_emails e WHERE e.org_id = o.id
+                        ORDER BY e.id) AS excluded,
+                  ARRAY(SELECT subject FROM ignored_subjects s WHERE s.org_id = o.id
+                        ORDER BY s.id) AS ignored,
+                  (SELECT count(*) FROM messages m
+                   WHERE %(sender)s::text IS NOT NULL AND m.org_id = o.id
+                     AND m.from_address = %(sender)s AND m.id <> %(exclude)s
+                     AND m.state <> 'duplicate' AND m.received_at <= %(until)s
+                     AND m.received_at > %(until)s
+                         - make_interval(secs => o.flood_window_seconds)) AS recent
+           FROM organizations o WHERE o.id = %(org)s""",
+        {
+            "org": org_id,
+            "sender": sender,
+            "until": until or datetime.now(UTC),
+            "exclude": exclude_id or 0,
+        },
+    ).fetchone()
+    if row is None:
+        return FilterRules([], [], 0, 0)
+    return FilterRules(
+        row["excluded"],
+        row["ignored"],
+        row["flood_limit"],
+        row["flood_window_seconds"],
+        int(row["recent"]),
+    )
 
 
 def entries(conn: Connection, table: str, org_id: UUID) -> list[dict[str, Any]]:
@@ -19,17 +74,15 @@ def entries(conn: Connection, table: str, org_id: UUID) -> list[dict[str, Any]]:
 
 
 def add(conn: Connection, table: str, org_id: UUID, value: str) -> dict[str, Any] | None:
-    """Add ``value``; ``None`` when the list already has it (ignoring case)."""
+    """Add ``value`` (trimmed; a sender pattern lower-cased); ``None`` when the list
+    already has it, ignoring case. The unique index decides, so concurrent adds of one
+    entry leave one row."""
     column = LISTS[table]
-    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s || %s::text))", (table, org_id))
-    exists = conn.execute(
-        f"SELECT 1 FROM {table} WHERE org_id = %s AND lower({column}) = lower(%s)",
-        (org_id, value),
-    ).fetchone()
-    if exists:
-        return None
+    value = value.strip().lower() if table == "excluded_emails" else value.strip()
     return conn.execute(
-        f"INSERT INTO {table} (org_id, {column}) VALUES (%s, %s) RETURNING id, {column}, created_at",
+        f"""INSERT INTO {table} (org_id, {column}) VALUES (%s, %s)
+            ON CONFLICT (org_id, lower({column})) DO NOTHING
+            RETURNING id, {column}, created_at""",
         (org_id, value),
     ).fetchone()
 

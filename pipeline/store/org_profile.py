@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeline.db import Connection
+from pipeline.mail.voicemail_patterns import VoicemailPattern
 from pipeline.records import Message
+from pipeline.store.filter_lists import FilterRules
 from pipeline.store.policies import TicketPolicy
-from pipeline.store.rules import FilterRules
-from pipeline.store.voicemails import VoicemailPattern
 
 
 @dataclass(frozen=True)

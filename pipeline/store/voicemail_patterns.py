@@ -1,4 +1,5 @@
-"""SQL for an organization's own voicemail formats (``voicemail_patterns``) behind the API."""
+"""SQL for an organization's own voicemail formats (``voicemail_patterns``). The stages read
+the active ones with the rest of the organization (``store.org_profile``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""SQL for ``voicemails`` and ``voicemail_patterns`` (always scoped to one organization)."""
+"""SQL for ``voicemails`` (always scoped to one organization; the formats that detect them
+are ``store.voicemail_patterns``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from pipeline.db import Connection
-from pipeline.mail.voicemail_patterns import VoicemailPattern
 from pipeline.records import Message
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".gsm")
@@ -17,24 +17,6 @@ COLUMNS = """v.id, v.org_id, v.message_id, v.mailbox_id, v.caller_number, v.call
     v.updated_at, a.filename AS audio_filename, a.mime_type AS audio_mime_type,
     a.size AS audio_size"""
 FROM = "voicemails v LEFT JOIN attachments a ON a.id = v.attachment_id"
-
-
-def patterns(conn: Connection, org_id: UUID) -> list[VoicemailPattern]:
-    """The organization's active patterns, in the order they are tried."""
-    rows = conn.execute(
-        """SELECT name, sender_regex, subject_regex, body_regex FROM voicemail_patterns
-           WHERE org_id = %s AND is_active ORDER BY position, id""",
-        (org_id,),
-    ).fetchall()
-    return [VoicemailPattern(**row) for row in rows]
-
-
-def phone_region(conn: Connection, org_id: UUID) -> str | None:
-    """The organization's ``settings.phone_region`` (ISO country code), if it set one."""
-    row = conn.execute(
-        "SELECT settings->>'phone_region' AS region FROM organizations WHERE id = %s", (org_id,)
-    ).fetchone()
-    return row["region"] if row else None
 
 
 def audio_attachment(conn: Connection, org_id: UUID, message_id: int) -> int | None:

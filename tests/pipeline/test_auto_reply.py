@@ -5,7 +5,7 @@ from __future__ import annotations
 from email import message_from_bytes, policy
 
 from pipeline.outbound.send import deliver
-from pipeline.store import outbound
+from pipeline.store import outbound, send_configs
 from tests.helpers import accept, mfs, run_pipeline
 
 
@@ -28,7 +28,7 @@ def enable_auto_reply(conn, org_id, sink, window_seconds=3600):
            WHERE id = %s""",
         (window_seconds, org_id),
     )
-    outbound.create_config(
+    send_configs.create_config(
         conn,
         org_id,
         name="sink",

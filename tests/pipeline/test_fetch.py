@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from pipeline.errors import InputError
 from pipeline.fetch import fetch, is_public
+from tests.files import Reply
 
 
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        if self.path == "/redirect-loopback":
-            self.send_response(302)
-            self.send_header("Location", "http://127.0.0.1:1/secret")
-            self.end_headers()
-            return
-        body = b"x" * 5000 if self.path == "/big" else b"hello"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+def answer(path: str) -> Reply:
+    if path == "/redirect-loopback":
+        return Reply(status=302, headers={"Location": "http://127.0.0.1:1/secret"})
+    return Reply(b"x" * 5000 if path == "/big" else b"hello", "text/plain")
 
 
-@pytest.fixture(scope="module")
-def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+@pytest.fixture
+def server(serve_files):
+    return serve_files(answer)
 
 
 def test_fetch_returns_body_type_and_name_when_private_targets_are_allowed(server):

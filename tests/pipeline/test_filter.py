@@ -8,7 +8,7 @@ from pathlib import Path
 from config import load_settings
 from pipeline.runner import run_stage
 from pipeline.stages import StageContext
-from pipeline.store import rules
+from pipeline.store import filter_lists
 from tests.helpers import accept, mfs, run_pipeline, wait_for
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -46,7 +46,7 @@ def test_ordinary_mail_passes_and_the_decision_is_recorded(pool, conn, mailbox):
 
 
 def test_an_excluded_exact_address_is_filtered_and_opens_no_ticket(pool, conn, mailbox, org):
-    rules.add_excluded_email(conn, org.org_id, "Alice@Example.org")
+    filter_lists.add(conn, "excluded_emails", org.org_id, "Alice@Example.org")
     row = _run(pool, conn, mailbox, mail())
     assert row["state"] == "filtered"
     assert row["analysis"]["filter"]["reason"] == "excluded_sender"
@@ -56,19 +56,19 @@ def test_an_excluded_exact_address_is_filtered_and_opens_no_ticket(pool, conn, m
 
 
 def test_an_excluded_domain_filters_everyone_there(pool, conn, mailbox, org):
-    rules.add_excluded_email(conn, org.org_id, "@example.org")
+    filter_lists.add(conn, "excluded_emails", org.org_id, "@example.org")
     assert _run(pool, conn, mailbox, mail())["state"] == "filtered"
     assert _run(pool, conn, mailbox, mail("x@example.net", mid="q-2@x"))["state"] == "done"
 
 
 def test_an_excluded_user_at_any_domain_filters_that_user_everywhere(pool, conn, mailbox, org):
-    rules.add_excluded_email(conn, org.org_id, "noreply@*")
+    filter_lists.add(conn, "excluded_emails", org.org_id, "noreply@*")
     assert _run(pool, conn, mailbox, mail("noreply@shop.example"))["state"] == "filtered"
     assert _run(pool, conn, mailbox, mail("alice@shop.example", mid="q-2@x"))["state"] == "done"
 
 
 def test_an_ignored_subject_matches_as_a_case_insensitive_substring(pool, conn, mailbox, org):
-    rules.add_ignored_subject(conn, org.org_id, "newsletter")
+    filter_lists.add(conn, "ignored_subjects", org.org_id, "newsletter")
     row = _run(pool, conn, mailbox, mail(subject="Our NEWSLETTER for June"))
     assert row["state"] == "filtered"
     assert row["analysis"]["filter"]["hits"][0] == {
@@ -206,12 +206,12 @@ def test_filter_runs_twice_changes_nothing(pool, conn, mailbox, org):
 
 
 def test_a_deleted_rule_no_longer_filters(pool, conn, mailbox, org):
-    excluded = rules.add_excluded_email(conn, org.org_id, "alice@example.org")
-    ignored = rules.add_ignored_subject(conn, org.org_id, "question")
-    assert rules.delete_excluded_email(conn, org.org_id, excluded["id"])
-    assert rules.delete_ignored_subject(conn, org.org_id, ignored["id"])
-    assert not rules.delete_ignored_subject(conn, org.org_id, ignored["id"])
-    assert rules.filter_rules(conn, org.org_id).excluded_emails == []
+    excluded = filter_lists.add(conn, "excluded_emails", org.org_id, "alice@example.org")
+    ignored = filter_lists.add(conn, "ignored_subjects", org.org_id, "question")
+    assert filter_lists.remove(conn, "excluded_emails", org.org_id, excluded["id"])
+    assert filter_lists.remove(conn, "ignored_subjects", org.org_id, ignored["id"])
+    assert not filter_lists.remove(conn, "ignored_subjects", org.org_id, ignored["id"])
+    assert filter_lists.filter_rules(conn, org.org_id).excluded_emails == []
     assert _run(pool, conn, mailbox, mail())["state"] == "done"
 
 

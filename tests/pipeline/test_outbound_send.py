@@ -12,7 +12,7 @@ from pipeline.errors import InputError
 from pipeline.mail.reply_tokens import token_of, verify_token
 from pipeline.outbound.compose import OutboundAttachment
 from pipeline.outbound.send import OutboundMail, deliver, queue_mail
-from pipeline.store import outbound
+from pipeline.store import send_configs
 from tests.helpers import accept, mfs, run_pipeline, wait_for
 
 QUESTION = mfs("""
@@ -37,7 +37,7 @@ def relay_to(conn, org_id, sink, **overrides):
         "is_default": True,
         **overrides,
     }
-    return outbound.create_config(conn, org_id, **values)
+    return send_configs.create_config(conn, org_id, **values)
 
 
 def queue(pool, org_id, mail, settings):
@@ -210,7 +210,7 @@ def test_temporary_failure_goes_back_to_the_queue_and_fails_on_the_last_attempt(
 def test_an_unreachable_relay_is_a_temporary_failure(pool, conn, org, settings):
     from tests.conftest import free_port
 
-    outbound.create_config(
+    send_configs.create_config(
         conn,
         org.org_id,
         name="down",
@@ -288,7 +288,7 @@ def test_the_relay_password_is_stored_encrypted_and_used_to_log_in(pool, conn, o
     )
     controller.start()
     try:
-        outbound.create_config(
+        send_configs.create_config(
             conn,
             org.org_id,
             name="auth",
@@ -383,7 +383,7 @@ def test_the_scheduler_resends_mail_whose_first_job_was_lost(pool, conn, org, se
 
 
 def test_a_relay_name_that_does_not_resolve_is_retried_not_failed(pool, conn, org, settings):
-    outbound.create_config(
+    send_configs.create_config(
         conn,
         org.org_id,
         name="typo",

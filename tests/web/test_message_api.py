@@ -6,16 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from pipeline.stages import ORDER
 from pipeline.store import mailboxes, tickets
-from tests.conftest import free_port
+from tests.files import Reply
 from tests.helpers import accept, make_org, mfs, run_pipeline, wait_for
 from tests.web.family_helpers import make_agent
 
@@ -378,31 +376,17 @@ def test_insert_appends_to_the_senders_open_ticket_by_default(client, conn, base
     assert separate.json["json"]["ticketID"] != first
 
 
-class Files(BaseHTTPRequestHandler):
-    def do_GET(self):
-        if self.path == "/huge":
-            self.send_response(200)
-            self.send_header("Content-Length", str(60 * 1024 * 1024))
-            self.end_headers()
-            return
-        body = b"%PDF-1.4 contract" if self.path == "/contract.pdf" else b"logo"
-        self.send_response(200)
-        self.send_header("Content-Type", "application/pdf" if "pdf" in self.path else "image/png")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+def attachment(path: str) -> Reply:
+    if path == "/huge":
+        return Reply(headers={"Content-Length": str(60 * 1024 * 1024)})
+    if path == "/contract.pdf":
+        return Reply(b"%PDF-1.4 contract", "application/pdf")
+    return Reply(b"logo", "application/pdf" if "pdf" in path else "image/png")
 
 
 @pytest.fixture
-def files():
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Files)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+def files(serve_files):
+    return serve_files(attachment)
 
 
 def test_insert_with_every_documented_field(client, conn, base, inbox, org, agent, files):
@@ -662,9 +646,9 @@ def test_sid_is_the_organizations_own_stable_integer(client, conn, org, inbox, b
 
 
 def test_sent_mail_rows_name_the_inbox_they_went_out_from(client, conn, org, inbox, base):
-    from pipeline.store import outbound
+    from pipeline.store import send_configs
 
-    outbound.create_config(
+    send_configs.create_config(
         conn, org.org_id, name="relay", host="127.0.0.1", port=1, tls_mode="none",
         from_email="info@your-company.se", from_name="Info", is_default=True,
     )  # fmt: skip
@@ -707,10 +691,10 @@ def test_message_plain_has_lf_line_endings_and_no_trailing_cr(client, pool, conn
 
 @pytest.fixture
 def auto_replies(conn, org, smtp_sink):
-    from pipeline.store import outbound
+    from pipeline.store import send_configs
 
     conn.execute("UPDATE organizations SET auto_reply_enabled = true WHERE id = %s", (org.org_id,))
-    outbound.create_config(
+    send_configs.create_config(
         conn, org.org_id, name="sink", host=smtp_sink.host, port=smtp_sink.port,
         tls_mode="none", from_email="info@your-company.se", is_default=True,
     )  # fmt: skip

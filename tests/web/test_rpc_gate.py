@@ -8,7 +8,7 @@ import base64
 
 import pytest
 
-from pipeline.store import mailboxes, outbound
+from pipeline.store import mailboxes, send_configs
 from tests.helpers import make_org
 from tests.intake import provider_payloads as pp
 from tests.web.test_rpc_inbound import PATH, inbound
@@ -124,7 +124,7 @@ def auto_replying(conn, org, mailbox):
         """UPDATE organizations SET auto_reply_enabled = true, auto_reply_subject = 'Got it',
                   auto_reply_body = 'We will answer soon.', auto_reply_window_seconds = 0""",
     )
-    outbound.create_config(
+    send_configs.create_config(
         conn, org.org_id, name="relay", host="127.0.0.1", port=9, tls_mode="none",
         from_email="support@example.com", is_default=True,
     )  # fmt: skip

@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
+from tests.files import Reply
 from tests.intake import provider_payloads as pp
 
 PATH = "/api/rpc/tickets/email/inbound"
 PDF = b"%PDF-1.4\n" + bytes(range(256))
 
 
-class Files(BaseHTTPRequestHandler):
-    def do_GET(self):
-        if self.path == "/missing":
-            self.send_response(404)
-            self.end_headers()
-            return
-        body = b"x" * 5000 if self.path == "/big.bin" else PDF
-        self.send_response(200)
-        self.send_header("Content-Type", "application/pdf")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+def files(path: str) -> Reply:
+    if path == "/missing":
+        return Reply(status=404)
+    return Reply(b"x" * 5000 if path == "/big.bin" else PDF, "application/pdf")
 
 
-@pytest.fixture(scope="module")
-def files_url():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Files)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+@pytest.fixture
+def files_url(serve_files):
+    return serve_files(files)
 
 
 def inbound(org, **changes) -> dict:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import base64
-import threading
 from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from pipeline.mail.reply_tokens import token_of, verify_token
 from pipeline.outbound.send import deliver
-from pipeline.store import deliveries, outbound
+from pipeline.store import deliveries, send_configs
+from tests.files import Reply
 from tests.helpers import accept, make_org, mfs, run_pipeline, wait_for
 
 QUESTION = mfs("""
@@ -26,7 +25,7 @@ QUESTION = mfs("""
 
 @pytest.fixture
 def relay(conn, org, smtp_sink):
-    return outbound.create_config(
+    return send_configs.create_config(
         conn,
         org.org_id,
         name="sink",
@@ -158,26 +157,9 @@ def test_a_temporary_relay_failure_stays_queued_and_is_sent_on_retry(
     assert shown["status"] == "sent" and shown["attempts"] == 2 and shown["error"] is None
 
 
-class _Files(BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"%PDF-1.4 fetched"
-        self.send_response(200)
-        self.send_header("Content-Type", "application/pdf")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def file_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def file_server(serve_files):
+    return serve_files(lambda path: Reply(b"%PDF-1.4 fetched", "application/pdf"))
 
 
 def test_attachments_are_decoded_from_base64_or_fetched_by_url(

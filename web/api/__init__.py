@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify
-
-from pipeline.errors import InputError
-from web.envelopes import error_body
+from flask import Flask
 
 
 def register(app: Flask) -> None:
+    """The resources' blueprints; their ``InputError`` answers come from the application's
+    handler (``web.create_app``), whose envelope is the native one."""
     from web.api import (
         accounts,
         attachments,
@@ -44,14 +43,7 @@ def register(app: Flask) -> None:
         send_configs,
         accounts,
     ):
-        bp: Blueprint = module.bp
-        if not bp._got_registered_once:  # a second app in one process (tests, workers)
-            bp.register_error_handler(InputError, _native_error)
-        app.register_blueprint(bp)
+        app.register_blueprint(module.bp)
     from web import hooks
 
     hooks.register(app)
-
-
-def _native_error(exc: InputError):
-    return jsonify(error_body(exc)), exc.status

@@ -9,7 +9,7 @@ from flask import Blueprint, g, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import InputError, NotFound
-from pipeline.store import email_actions, email_stats, emails, mailboxes
+from pipeline.store import categories, email_actions, email_stats, emails, mailboxes
 from web import serialize
 from web.auth import require
 from web.db import get_conn
@@ -174,10 +174,10 @@ def update_email(email_id: int, json: EmailPatch):
         if value is not None:
             email_actions.set_flags(conn, g.org_id, [email_id], on if value else off)
     if json.categories is not None:
-        unknown = email_actions.unknown_categories(conn, g.org_id, json.categories)
+        unknown = categories.unknown(conn, g.org_id, json.categories)
         if unknown:
             raise NotFound(f"Unknown categories: {unknown}", "categories")
-        email_actions.set_categories(conn, g.org_id, email_id, json.categories)
+        categories.set_for_message(conn, g.org_id, email_id, json.categories)
     return ok(email_detail(email_id))
 
 

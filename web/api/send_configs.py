@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from pipeline import crypto
 from pipeline.errors import InputError, NotFound
 from pipeline.mail.header_safety import check_address, check_header_text
-from pipeline.store import outbound, send_configs
+from pipeline.store import send_configs
 from web.auth import require
 from web.db import get_conn
 from web.envelopes import ok
@@ -69,7 +69,9 @@ def list_configs():
 def create_config(json: ConfigCreate):
     conn = get_conn()
     values = json.model_dump(exclude={"password"})
-    created = outbound.create_config(conn, g.org_id, **values, password_enc=_encrypt(json.password))
+    created = send_configs.create_config(
+        conn, g.org_id, **values, password_enc=_encrypt(json.password)
+    )
     return ok(config(send_configs.get_config(conn, g.org_id, created.id)), 201)
 
 

@@ -48,6 +48,7 @@ def error_response(status: int, message: str, field: str | None = None):
     return laravel.error(status, message, field)
 
 
+@bp.errorhandler(InputError)
 def input_error(exc: InputError):
     # This family documents validation failures as 400, where spectree says 422.
     status = 400 if exc.status == VALIDATION_STATUS else exc.status

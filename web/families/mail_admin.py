@@ -38,6 +38,7 @@ def error_response(status: int, message: str, field: str | None = None):
     return laravel.error(status, message, field)
 
 
+@bp.errorhandler(InputError)
 def input_error(exc: InputError):
     return error_response(exc.status, exc.message, exc.field)
 

@@ -99,6 +99,7 @@ def error_response(status: int, message: str, field: str | None = None):
     return jsonify({"result": "error", "message": message}), status
 
 
+@bp.errorhandler(InputError)
 def input_error(exc: InputError):
     return error_response(exc.status, exc.message)
 

@@ -33,7 +33,7 @@ FOLD = re.compile(r"\r?\n(?=[ \t])")
 DEFAULT_TYPE = "application/octet-stream"
 
 
-def compose(
+def compose_from_parsed_fields(
     headers: Iterable[tuple[str, str]],
     text: str | None,
     html: str | None,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.errors import InputError
 from pipeline.fetch import MAX_URLS, Deadline, fetch
 from pipeline.intake.providers import Inbound, Upload
-from pipeline.intake.providers.compose import compose
+from pipeline.intake.providers.compose import compose_from_parsed_fields
 from pipeline.records import Envelope
 
 CHANNEL = "webhook:generic"
@@ -100,5 +100,5 @@ def to_inbound(payload: InboundEmail, uploads: list[Upload]) -> Inbound:
     if payload.references:
         refs = " ".join(bracketed(r) for r in payload.references.replace(",", " ").split())
         headers.append(("References", refs))
-    raw = compose(headers, payload.text, payload.html or None, uploads)
+    raw = compose_from_parsed_fields(headers, payload.text, payload.html or None, uploads)
     return Inbound(raw, Envelope(sender, (recipient,)))

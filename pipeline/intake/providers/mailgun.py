@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from pipeline.errors import InputError
 from pipeline.intake.providers import Inbound, Upload, json_field, require
-from pipeline.intake.providers.compose import compose
+from pipeline.intake.providers.compose import compose_from_parsed_fields
 from pipeline.records import Envelope
 
 REJECT = 406
@@ -91,7 +91,7 @@ def from_form(
     if body_mime:
         return Inbound(body_mime, envelope)
     headers = _headers(form)
-    raw = compose(
+    raw = compose_from_parsed_fields(
         headers, form.get("body-plain"), form.get("body-html") or None, _uploads(form, files)
     )
     return Inbound(raw, envelope)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.errors import InputError
 from pipeline.intake.providers import Inbound, Upload, validated
-from pipeline.intake.providers.compose import compose
+from pipeline.intake.providers.compose import compose_from_parsed_fields
 from pipeline.records import Envelope
 
 INVALID = 422
@@ -67,7 +67,9 @@ def from_json(data: object) -> Inbound:
     envelope = _envelope(payload)
     if payload.RawEmail:
         return Inbound(payload.RawEmail.encode(), envelope, payload.MessageID)
-    raw = compose(_headers(payload), payload.TextBody, payload.HtmlBody or None, _uploads(payload))
+    raw = compose_from_parsed_fields(
+        _headers(payload), payload.TextBody, payload.HtmlBody or None, _uploads(payload)
+    )
     return Inbound(raw, envelope, payload.MessageID)
 
 

@@ -13,7 +13,7 @@ from email.policy import compat32
 
 from pipeline.errors import InputError
 from pipeline.intake.providers import Inbound, Upload, json_field
-from pipeline.intake.providers.compose import compose
+from pipeline.intake.providers.compose import compose_from_parsed_fields
 from pipeline.records import Envelope
 
 INVALID = 422
@@ -44,7 +44,9 @@ def from_fields(fields: Mapping[str, bytes], files: Mapping[str, Upload]) -> Inb
     if "headers" not in text:
         raise InputError("missing field 'headers' (or 'email' in raw mode)", "headers", INVALID)
     headers = _headers(text)
-    raw = compose(headers, text.get("text"), text.get("html") or None, _uploads(text, files))
+    raw = compose_from_parsed_fields(
+        headers, text.get("text"), text.get("html") or None, _uploads(text, files)
+    )
     return Inbound(raw, envelope)
 
 
