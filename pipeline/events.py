@@ -12,7 +12,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from pipeline.db import Connection
-from pipeline.stages import Job
+from pipeline.jobs import Job
 
 DELIVER_ACTOR = "deliver_webhook"
 

@@ -17,7 +17,7 @@ from psycopg_pool import ConnectionPool
 from config import Settings
 from pipeline import audio, blobs, events
 from pipeline.db import Connection
-from pipeline.stages import Job
+from pipeline.jobs import Job
 from pipeline.store import voicemails
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from psycopg_pool import ConnectionPool
 from pipeline import events
 from pipeline.intake.imap_connect import ImapFailure
 from pipeline.intake.imap_fetch import SyncRequest
+from pipeline.jobs import Job
 from pipeline.records import Mailbox
-from pipeline.stages import Job
 from pipeline.store import mailbox_folders, mailboxes
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from config import Settings
 from pipeline.db import Connection
 from pipeline.errors import InputError
 from pipeline.fetch import Deadline, fetch
+from pipeline.jobs import Job
 from pipeline.outbound.compose import OutboundAttachment
 from pipeline.outbound.send import OutboundMail, queue_mail
-from pipeline.stages import Job
 
 TOO_LARGE = 413
 

@@ -10,11 +10,12 @@ because a loop between two auto-responders is the one mistake it must not make.
 
 from __future__ import annotations
 
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.intake.providers import generic
+from pipeline.jobs import Job
 from pipeline.outbound.send import OutboundMail, queue_mail, thread_of
 from pipeline.records import Message
-from pipeline.stages import Job, StageContext
 from pipeline.store import mailbox_addresses, outbound
 from pipeline.store.org_profile import AutoReplySettings
 

@@ -19,6 +19,7 @@ from config import Settings
 from pipeline import blobs, crypto
 from pipeline.db import Connection
 from pipeline.errors import InputError
+from pipeline.jobs import Job
 from pipeline.mail.reply_tokens import reply_address
 from pipeline.outbound import relay
 from pipeline.outbound.compose import (
@@ -28,7 +29,6 @@ from pipeline.outbound.compose import (
     compose,
     new_message_id,
 )
-from pipeline.stages import Job
 from pipeline.store import outbound
 
 log = logging.getLogger(__name__)

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline import api_tickets, events
+from pipeline import api_orders, events
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.mail.rule_match import RuleHit, evaluate
+from pipeline.outcomes import Continue
 from pipeline.records import Message
-from pipeline.stages import Continue, StageContext
 from pipeline.store import category_rules
 
 EVENT = "email.categorized"
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
-    if (bypass := api_tickets.bypassed(msg)) is not None:
+    if (bypass := api_orders.bypassed(msg)) is not None:
         return bypass
     result = evaluate(ctx.org(conn, msg).category_rules, msg)
     assigned = first_rule_per_category(result.hits)

@@ -20,13 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline import api_tickets
+from pipeline import api_orders
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.mail import subjects
 from pipeline.mail.patterns import detect_patterns
 from pipeline.mail.reply_tokens import token_of, verify_token
+from pipeline.outcomes import Continue
 from pipeline.records import Message
-from pipeline.stages import Continue, StageContext
 from pipeline.store import policies, threads, tickets
 
 PATTERN_TEXT_CHARS = 20_000
@@ -43,7 +44,7 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
     previous = msg.analysis.get("match_thread")
     if msg.ticket_id is not None and previous is not None:
         return Continue(previous)  # a replayed message stays where it was put
-    order = api_tickets.order_of(msg)
+    order = api_orders.order_of(msg)
     if order is not None:  # the client named the ticket, or none
         named = Match(order.ticket_id, "api", {}) if order.ticket_id else None
         return Continue(decision(named, [], []))

@@ -14,10 +14,12 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.events import emit
+from pipeline.jobs import Job
+from pipeline.outcomes import Continue
 from pipeline.records import Message
-from pipeline.stages import Continue, Job, StageContext
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:

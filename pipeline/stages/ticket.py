@@ -27,12 +27,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pipeline import api_tickets, events
+from pipeline import api_orders, events
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.errors import PermanentError
+from pipeline.jobs import Job
 from pipeline.outbound.auto_reply import plan_auto_reply
+from pipeline.outcomes import Continue, Outcome, Stop
 from pipeline.records import Message
-from pipeline.stages import Continue, Job, Outcome, StageContext, Stop
 from pipeline.stages.match_thread import thread_ids
 from pipeline.stages.notify import email_data
 from pipeline.store import messages, policies, ticket_mail, tickets, webhooks
@@ -45,7 +47,7 @@ Events = set[str] | frozenset[str]
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Outcome:
     profile = ctx.org(conn, msg)
-    order = api_tickets.order_of(msg)
+    order = api_orders.order_of(msg)
     if order is not None:
         outcome = ordered(conn, msg, order, profile.subscribed_events)
     else:
@@ -82,17 +84,17 @@ def route(
     return replied(conn, msg, ticket["id"], evidence, wanted=wanted)
 
 
-def ordered(conn: Connection, msg: Message, order: api_tickets.Order, wanted: Events) -> Continue:
+def ordered(conn: Connection, msg: Message, order: api_orders.Order, wanted: Events) -> Continue:
     """Place mail an API client inserted as its order says, then apply the order's actions."""
     if msg.ticket_id is not None:
         return Continue({"action": "already_linked", "ticket_id": msg.ticket_id, "via": "api"})
     if order.message_type == "internal":
-        outcome = api_tickets.add_note(conn, msg, order.ticket_id, order.agent_id)
+        outcome = api_orders.add_note(conn, msg, order.ticket_id, order.agent_id)
     elif order.ticket_id is not None:
         outcome = replied(conn, msg, order.ticket_id, {"via": "api"}, wanted=wanted)
     else:
         outcome = opened(conn, msg, evidence={"via": "api"}, wanted=wanted)
-    api_tickets.apply_actions(conn, msg.org_id, outcome.evidence["ticket_id"], order)
+    api_orders.apply_actions(conn, msg.org_id, outcome.evidence["ticket_id"], order)
     return outcome
 
 

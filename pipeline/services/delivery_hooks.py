@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pipeline import events
 from pipeline.db import Connection
-from pipeline.stages import Job
+from pipeline.jobs import Job
 from pipeline.store import deliveries
 from pipeline.store.deliveries import DeliveryEvent
 

@@ -19,8 +19,9 @@ from uuid import UUID
 
 from pipeline.db import Connection
 from pipeline.errors import Conflict, NotFound
+from pipeline.jobs import Job
 from pipeline.records import Message
-from pipeline.stages import ORDER, Job
+from pipeline.stage_order import ORDER
 from pipeline.stages.ticket import CLOSED, add_reply, matched_ticket, open_ticket
 from pipeline.store import contacts, incoming_mails, messages, ticket_actions, tickets
 
