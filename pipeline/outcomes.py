@@ -6,7 +6,7 @@ Values rather than exceptions, so a stage's decision is easy to test and one dri
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipeline.jobs import Job
@@ -36,3 +36,9 @@ class Stop:
 
 
 Outcome = Continue | Stop
+
+
+def followed_by(outcome: Outcome, step: Continue) -> Outcome:
+    """``outcome`` with a further step's jobs and notes added (each step keeps its own
+    evidence: the step's is its notes)."""
+    return replace(outcome, jobs=outcome.jobs + step.jobs, notes={**outcome.notes, **step.notes})

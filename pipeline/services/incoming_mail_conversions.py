@@ -96,9 +96,8 @@ def _convertible(conn: Connection, org_id: UUID, message_id: int) -> Message:
 
 
 def _ticket_of(conn: Connection, org_id: UUID, message_id: int) -> int:
-    return conn.execute(
-        "SELECT ticket_id FROM messages WHERE org_id = %s AND id = %s", (org_id, message_id)
-    ).fetchone()["ticket_id"]
+    """The ticket the conversion put the mail on (written by ``open_ticket``)."""
+    return messages.get(conn, org_id, message_id).ticket_id
 
 
 def _finish(conn: Connection, msg: Message, evidence: dict) -> None:

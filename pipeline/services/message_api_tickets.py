@@ -6,8 +6,9 @@ auto-reply), and then through every stage like any other mail (``run_through``).
 stages read the order: Mail Flow (filter, voicemail and categorize rules) is bypassed,
 as the seed documents, match_thread takes the ticket the client named, and the ticket
 stage places the mail, applies the client's actions and, when a ticket was opened and
-``autoReply`` is on, plans the auto-reply through the same path as every channel.
-What the client names is checked before anything is stored.
+``autoReply`` is on, plans the auto-reply through the same path as every channel (how
+the stages read the order: ``pipeline.api_orders``). What the client names is checked
+before anything is stored.
 """
 
 from __future__ import annotations

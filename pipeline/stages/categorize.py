@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline import api_orders, events
+from pipeline import api_orders, event_payloads, events
 from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.mail.rule_match import RuleHit, evaluate
@@ -54,12 +54,5 @@ def labels_of(hits: list[RuleHit]) -> list[str]:
 
 
 def raise_event(conn: Connection, msg: Message, found: list[dict[str, Any]], labels: list[str]):
-    data = {
-        "email_id": msg.id,
-        "message_id": msg.message_id,
-        "from": msg.from_address,
-        "subject": msg.subject,
-        "categories": found,
-        "labels": labels,
-    }
+    data = event_payloads.email_categorized(msg, found, labels)
     return events.emit(conn, msg.org_id, EVENT, f"{EVENT}:{msg.id}", data)

@@ -108,15 +108,8 @@ def by_reply_token(
     return None
 
 
-def thread_ids(msg: Message) -> list[str]:
-    """The Message-IDs this mail answers, nearest first (In-Reply-To, then References)."""
-    ids = [msg.in_reply_to] if msg.in_reply_to else []
-    ids += [ref for ref in reversed(msg.references) if ref not in ids]
-    return [i for i in ids if i != msg.message_id]
-
-
 def by_references(conn: Connection, msg: Message) -> Match | None:
-    found = tickets.find_by_message_ids(conn, msg.org_id, thread_ids(msg))
+    found = tickets.find_by_message_ids(conn, msg.org_id, msg.thread_ids())
     if found is None:
         return None
     return Match(found["id"], "references", {"message_id": found["matched"]})

@@ -27,16 +27,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pipeline import api_orders, events
+from pipeline import api_orders, event_payloads, events
 from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.errors import PermanentError
 from pipeline.jobs import Job
-from pipeline.outbound.auto_reply import plan_auto_reply
-from pipeline.outcomes import Continue, Outcome, Stop
+from pipeline.outbound import auto_reply
+from pipeline.outcomes import Continue, Outcome, Stop, followed_by
 from pipeline.records import Message
-from pipeline.stages.match_thread import thread_ids
-from pipeline.stages.notify import email_data
 from pipeline.store import messages, policies, ticket_mail, tickets, webhooks
 
 CLOSED = "closed"
@@ -52,17 +50,15 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Outcome:
         outcome = ordered(conn, msg, order, profile.subscribed_events)
     else:
         outcome = route(conn, msg, profile.policy, profile.subscribed_events)
-    wants_reply = order is None or order.auto_reply
-    if (
-        wants_reply
-        and isinstance(outcome, Continue)
-        and outcome.evidence.get("action") == "created"
-    ):
-        ticket_id = outcome.evidence["ticket_id"]
-        jobs, decision = plan_auto_reply(conn, msg, ticket_id, ctx)
-        notes = {"auto_reply": decision} if decision is not None else {}
-        return replace(outcome, jobs=outcome.jobs + jobs, notes={**outcome.notes, **notes})
+    if opened_ticket(outcome) and (order is None or order.auto_reply):
+        step = auto_reply.plan(conn, msg, outcome.evidence["ticket_id"], ctx)
+        return followed_by(outcome, step)
     return outcome
+
+
+def opened_ticket(outcome: Outcome) -> bool:
+    """Whether ``outcome`` opened a new ticket (the one mail an auto-reply may answer)."""
+    return isinstance(outcome, Continue) and outcome.evidence.get("action") == "created"
 
 
 def route(
@@ -102,7 +98,7 @@ def matched_ticket(conn: Connection, msg: Message) -> tuple[dict[str, Any] | Non
     """The ticket match_thread chose (or References point at) and the evidence for it."""
     decision = msg.analysis.get("match_thread")
     if decision is None:
-        found = tickets.find_by_message_ids(conn, msg.org_id, thread_ids(msg))
+        found = tickets.find_by_message_ids(conn, msg.org_id, msg.thread_ids())
         ticket_id = found["id"] if found else None
         evidence = (
             {"rule": "references", "evidence": {"message_id": found["matched"]}} if found else {}
@@ -240,15 +236,5 @@ def _raise(
         wanted = webhooks.subscribed_events(conn, msg.org_id)
     if event not in wanted:
         return ()
-    ticket = tickets.detail(conn, msg.org_id, ticket_id)
-    data = {
-        "ticket_id": ticket_id,
-        "number": ticket["number"],
-        "status": ticket["status"],
-        "subject": ticket["subject"],
-        "exchange_count": ticket["exchange_count"],
-        "labels": ticket["labels"],
-        "contact_email": ticket["contact_email"],
-        "email": email_data(replace(msg, ticket_id=ticket_id)),
-    }
+    data = event_payloads.ticket(tickets.detail(conn, msg.org_id, ticket_id), msg)
     return events.emit(conn, msg.org_id, event, key, data)
