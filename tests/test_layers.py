@@ -1,10 +1,10 @@
-"""The code's layers read one way: read from the imports themselves, with ``ast``.
+"""The code's layers read one way, checked on the imports themselves (with ``ast``).
 
 From the bottom: the core (records, store, mail helpers, outbound, events …), the stages,
 the drivers and use cases (``pipeline.runner``, ``pipeline.handover``, ``pipeline.replay``,
 ``pipeline.services``), and on top the front ends (``web``, ``workers``). An import may
 point down or sideways within a layer, never up; stages never import a sibling stage; and
-no module imports itself back through others.
+no module imports itself back through others. Views, stages and use cases run no SQL.
 """
 
 from __future__ import annotations
@@ -95,3 +95,14 @@ def test_the_import_graph_has_no_cycle():
 
     cycles = [c for m in sorted(graph) if (c := cycle_from(m, []))]
     assert cycles == []
+
+
+def test_views_stages_and_use_cases_leave_sql_to_the_store():
+    places = [ROOT / "web", ROOT / "pipeline" / "stages", ROOT / "pipeline" / "services"]
+    running_sql = [
+        str(path.relative_to(ROOT))
+        for place in places
+        for path in place.rglob("*.py")
+        if ".execute(" in path.read_text()
+    ]
+    assert running_sql == []

@@ -17,6 +17,10 @@ existed) the References lookup is done here.
 - Mail an API client inserted (``insertTicket``): the client's order decides (a new
   ticket, the ticket it named, or a private note), then its labels, agents and status.
 
+When a ticket was opened (and an API client's order did not turn it off), the auto-reply
+step follows (``pipeline.outbound.auto_reply.plan``); it keeps its own evidence, the
+decision, as ``analysis.auto_reply``.
+
 ``open_ticket`` and ``add_reply`` are public: held mail converted through the API goes
 through them too. Both are idempotent and return their events as jobs. The stage itself
 uses ``opened`` and ``replied``, which leave the message row to the run's one UPDATE.
