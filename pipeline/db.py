@@ -62,3 +62,8 @@ def transaction(pool: ConnectionPool) -> Iterator[Connection]:
     """Borrow a connection and run the block in one transaction (commit on success)."""
     with pool.connection() as conn, conn.transaction():
         yield conn
+
+
+def ping(conn: Connection) -> None:
+    """Round-trip to the server; raises ``psycopg.Error`` when it does not answer."""
+    conn.execute("SELECT 1")

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
 from pipeline.db import Connection
-from pipeline.stages import Job
+from pipeline.jobs import Job
+from pipeline.store import webhooks
 
 DELIVER_ACTOR = "deliver_webhook"
 
@@ -21,19 +20,8 @@ def emit(
     conn: Connection, org_id: UUID, event_type: str, dedupe_key: str, data: dict[str, Any]
 ) -> tuple[Job, ...]:
     """Record ``event_type`` for ``org_id`` once; return a delivery job per subscriber."""
-    row = conn.execute(
-        """INSERT INTO webhook_events (org_id, type, dedupe_key, payload)
-           VALUES (%s, %s, %s, %s) ON CONFLICT (org_id, dedupe_key) DO NOTHING
-           RETURNING id, created_at""",
-        (org_id, event_type, dedupe_key, Jsonb(data)),
-    ).fetchone()
-    if row is None:
+    event_id = webhooks.record_event(conn, org_id, event_type, dedupe_key, data)
+    if event_id is None:
         return ()
-    deliveries = conn.execute(
-        """INSERT INTO webhook_deliveries (org_id, webhook_id, event_id, status)
-           SELECT org_id, id, %s, 'pending' FROM webhooks
-           WHERE org_id = %s AND is_active AND %s = ANY(events)
-           RETURNING id""",
-        (row["id"], org_id, event_type),
-    ).fetchall()
-    return tuple(Job(DELIVER_ACTOR, (d["id"],)) for d in deliveries)
+    deliveries = webhooks.queue_deliveries(conn, org_id, event_id, event_type)
+    return tuple(Job(DELIVER_ACTOR, (delivery_id,)) for delivery_id in deliveries)

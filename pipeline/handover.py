@@ -16,11 +16,12 @@ from collections.abc import Sequence
 
 from psycopg_pool import ConnectionPool
 
+from pipeline.context import StageContext
 from pipeline.errors import PermanentError
 from pipeline.faults import crash_point
+from pipeline.jobs import Job
 from pipeline.queues import PIPELINE_QUEUE, PROCESS_ACTOR, JobQueue
 from pipeline.runner import StageResult, run_message
-from pipeline.stages import Job, StageContext
 from pipeline.store import messages
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from dramatiq.brokers.redis import RedisBroker
 
 from config import Settings
 from pipeline.events import DELIVER_ACTOR
+from pipeline.jobs import Job
 from pipeline.outbound.send import SEND_ACTOR
-from pipeline.stages import Job
 from pipeline.voicemail_audio import TRANSCODE_ACTOR
 
 PROCESS_ACTOR = "process_messages"

@@ -58,6 +58,12 @@ class Message:
         wanted = name.lower()
         return next((v for n, v in self.headers if n.lower() == wanted), None)
 
+    def thread_ids(self) -> list[str]:
+        """The Message-IDs this mail answers, nearest first (In-Reply-To, then References)."""
+        ids = [self.in_reply_to] if self.in_reply_to else []
+        ids += [ref for ref in reversed(self.references) if ref not in ids]
+        return [i for i in ids if i != self.message_id]
+
 
 @dataclass(frozen=True)
 class Mailbox:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.db import Connection
-from pipeline.stages import ORDER
+from pipeline.stage_order import ORDER
 from pipeline.store import messages
 
 FIRST_STAGE = ORDER[0]

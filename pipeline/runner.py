@@ -23,11 +23,13 @@ from psycopg_pool import ConnectionPool
 
 from config.logging import bound
 from pipeline import stages
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.errors import PermanentError
 from pipeline.faults import crash_point
+from pipeline.jobs import Job
+from pipeline.outcomes import Continue, Stop
 from pipeline.records import Message
-from pipeline.stages import Continue, Job, StageContext, Stop
 from pipeline.store import messages
 
 log = logging.getLogger(__name__)

@@ -9,15 +9,14 @@ Audio that cannot be decoded is an outcome, not a failure: the voicemail keeps
 from __future__ import annotations
 
 import logging
-from typing import Any
 from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
 from config import Settings
-from pipeline import audio, blobs, events
+from pipeline import audio, blobs, event_payloads, events
 from pipeline.db import Connection
-from pipeline.stages import Job
+from pipeline.jobs import Job
 from pipeline.store import voicemails
 
 log = logging.getLogger(__name__)
@@ -73,19 +72,6 @@ def _transcode(data: bytes | None, settings: Settings, voicemail_id: int) -> aud
 def raise_received(conn: Connection, org_id: UUID, voicemail_id: int) -> tuple[Job, ...]:
     """Raise ``voicemail.received`` for the voicemail (once, whatever calls it again)."""
     row = voicemails.get(conn, org_id, voicemail_id)
-    return events.emit(conn, org_id, EVENT, f"{EVENT}:{voicemail_id}", event_data(row))
-
-
-def event_data(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "voicemail_id": row["id"],
-        "email_id": row["message_id"],
-        "account_id": row["mailbox_id"],
-        "caller_number": row["caller_number"],
-        "caller_formatted": row["caller_formatted"],
-        "receiver_line": row["receiver_line"],
-        "duration_seconds": row["duration_seconds"],
-        "has_audio": row["has_audio"],
-        "audio_error": row["audio_error"],
-        "received_at": row["received_at"].isoformat(),
-    }
+    return events.emit(
+        conn, org_id, EVENT, f"{EVENT}:{voicemail_id}", event_payloads.voicemail_received(row)
+    )

@@ -45,8 +45,8 @@ def accept(pool, raw: bytes, mailbox: Mailbox, channel: str = "smtp") -> int:
 def run_pipeline(pool, message_id: int, settings=None) -> None:
     """Run every pending stage of ``message_id`` now, exactly as a worker would."""
     from config import load_settings
+    from pipeline.context import StageContext
     from pipeline.runner import run_message
-    from pipeline.stages import StageContext
 
     run_message(pool, message_id, StageContext(settings or load_settings()))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from pipeline import db
 from web.db import get_conn
 
 bp = Blueprint("health", __name__)
@@ -25,7 +26,7 @@ def readyz():
 
 def _check_postgres() -> bool:
     try:
-        get_conn().execute("SELECT 1")
+        db.ping(get_conn())
         return True
     except Exception:
         return False

@@ -13,7 +13,9 @@ import hmac
 import redis
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from pipeline import metrics, queues, stages
+from pipeline import metrics, queues
+from pipeline.stage_order import ORDER
+from pipeline.store import messages
 from web.db import get_conn
 
 bp = Blueprint("metrics", __name__)
@@ -29,7 +31,7 @@ def scrape() -> Response | tuple[Response, int, dict[str, str]]:
         return refusal
     client = current_app.extensions["intake_queue"].broker.client
     lines = [*_message_lines(), *_queue_lines(client, settings.redis_namespace)]
-    lines += metrics.stage_histograms(client, settings.redis_namespace, stages.ORDER)
+    lines += metrics.stage_histograms(client, settings.redis_namespace, ORDER)
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
 
 
@@ -47,11 +49,7 @@ def _refusal(token: str) -> tuple[Response, int, dict[str, str]] | None:
 
 
 def _message_lines() -> list[str]:
-    rows = (
-        get_conn()
-        .execute("SELECT channel, state, count(*) AS n FROM messages GROUP BY channel, state")
-        .fetchall()
-    )
+    rows = messages.count_by_channel_and_state(get_conn())
     lines = ["# TYPE intake_messages gauge"]
     lines += [
         f'intake_messages{{channel="{r["channel"]}",state="{r["state"]}"}} {r["n"]}' for r in rows

@@ -7,8 +7,8 @@ from functools import cache
 from psycopg_pool import ConnectionPool
 
 from config import Settings, load_settings
+from pipeline.context import StageContext
 from pipeline.db import make_pool
-from pipeline.stages import StageContext
 
 
 @cache

@@ -21,9 +21,10 @@ import dramatiq
 from pipeline import metrics
 from pipeline.errors import PermanentError
 from pipeline.handover import send_after_commit
+from pipeline.jobs import Job
 from pipeline.queues import PROCESS_ACTOR, QUEUES, JobQueue
 from pipeline.runner import StageResult, run_message
-from pipeline.stages import ORDER, Job
+from pipeline.stage_order import ORDER
 from workers import runtime
 from workers.broker import broker
 

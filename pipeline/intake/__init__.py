@@ -13,7 +13,7 @@ from typing import Any
 from pipeline import blobs
 from pipeline.db import Connection
 from pipeline.records import Envelope, Mailbox
-from pipeline.stages import ORDER
+from pipeline.stage_order import ORDER
 
 FIRST_STAGE = ORDER[0]
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from psycopg_pool import ConnectionPool
 
-from pipeline import events
+from pipeline import event_payloads, events
 from pipeline.intake.imap_connect import ImapFailure
 from pipeline.intake.imap_fetch import SyncRequest
+from pipeline.jobs import Job
 from pipeline.records import Mailbox
-from pipeline.stages import Job
 from pipeline.store import mailbox_folders, mailboxes
 
 log = logging.getLogger(__name__)
@@ -39,16 +39,17 @@ class SyncReport:
     message_ids: list[int] = field(default_factory=list)
     jobs: tuple[Job, ...] = ()
 
-    def counts(self) -> dict[str, object]:
-        return {
-            "account_id": self.mailbox_id,
-            "folder": self.folder,
-            "fetched": self.fetched,
-            "skipped": self.skipped,
-            "uidvalidity": self.uidvalidity,
-            "last_uid": self.last_uid,
-            "resync": self.resync,
-        }
+    def event_data(self) -> dict[str, object]:
+        """The ``sync.completed`` payload of this sync."""
+        return event_payloads.sync_completed(
+            self.mailbox_id,
+            self.folder,
+            fetched=self.fetched,
+            skipped=self.skipped,
+            uidvalidity=self.uidvalidity,
+            last_uid=self.last_uid,
+            resync=self.resync,
+        )
 
 
 def _event_key(kind: str, report_or_box: int, folder: str) -> str:
@@ -65,7 +66,7 @@ def record_success(
         if not (report.fetched or report.skipped or report.resync or request.manual):
             return ()
         key = _event_key("sync.completed", box.id, report.folder)
-        return events.emit(conn, box.org_id, "sync.completed", key, report.counts())
+        return events.emit(conn, box.org_id, "sync.completed", key, report.event_data())
 
 
 def record_failure(
@@ -82,7 +83,6 @@ def record_failure(
         mailboxes.record_sync_error(conn, box.id, failure.message)
         if previous == failure.message and not request.manual:
             return ()
-        data = {"account_id": box.id, "folder": folder, "kind": failure.kind}
-        data["error"] = failure.message
+        data = event_payloads.sync_failed(box.id, folder, failure.kind, failure.message)
         key = _event_key("sync.failed", box.id, folder)
         return events.emit(conn, box.org_id, "sync.failed", key, data)

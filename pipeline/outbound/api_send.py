@@ -18,9 +18,10 @@ from config import Settings
 from pipeline.db import Connection
 from pipeline.errors import InputError
 from pipeline.fetch import Deadline, fetch
+from pipeline.jobs import Job
 from pipeline.outbound.compose import OutboundAttachment
 from pipeline.outbound.send import OutboundMail, queue_mail
-from pipeline.stages import Job
+from pipeline.store import messages, sent_mails, tickets
 
 TOO_LARGE = 413
 
@@ -57,8 +58,7 @@ def send(conn: Connection, org_id: UUID, request: dict[str, Any], settings: Sett
         in_reply_to_message=email_id,
     )
     sent_mail_id, job = queue_mail(conn, org_id, mail, settings)
-    row = conn.execute("SELECT message_id FROM sent_mails WHERE id = %s", (sent_mail_id,))
-    return Queued(sent_mail_id, row.fetchone()["message_id"], job)
+    return Queued(sent_mail_id, sent_mails.message_id_of(conn, sent_mail_id), job)
 
 
 def _thread_of(
@@ -70,18 +70,12 @@ def _thread_of(
     """
     ticket_id, email_id = request.get("ticket_id"), request.get("email_id")
     if email_id is not None:
-        row = conn.execute(
-            "SELECT ticket_id FROM messages WHERE org_id = %s AND id = %s", (org_id, email_id)
-        ).fetchone()
-        if row is None:
+        answered = messages.get(conn, org_id, email_id)
+        if answered is None:
             raise InputError("Email not found", "email_id", 422)
-        ticket_id = ticket_id if ticket_id is not None else row["ticket_id"]
-    if ticket_id is not None:
-        found = conn.execute(
-            "SELECT 1 FROM tickets WHERE org_id = %s AND id = %s", (org_id, ticket_id)
-        ).fetchone()
-        if found is None:
-            raise InputError("Ticket not found", "ticket_id", 422)
+        ticket_id = ticket_id if ticket_id is not None else answered.ticket_id
+    if ticket_id is not None and tickets.get(conn, org_id, ticket_id) is None:
+        raise InputError("Ticket not found", "ticket_id", 422)
     return ticket_id, email_id
 
 

@@ -10,25 +10,36 @@ because a loop between two auto-responders is the one mistake it must not make.
 
 from __future__ import annotations
 
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.intake.providers import generic
+from pipeline.jobs import Job
 from pipeline.outbound.send import OutboundMail, queue_mail, thread_of
+from pipeline.outcomes import Continue
 from pipeline.records import Message
-from pipeline.stages import Job, StageContext
-from pipeline.store import mailbox_addresses, outbound, send_configs
+from pipeline.store import mailbox_addresses, outbound, send_configs, tickets
 from pipeline.store.org_profile import AutoReplySettings
 
 AUTOMATIC_HEADERS = ("x-autoreply", "x-autorespond", "list-id", "list-unsubscribe", "x-loop")
 BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 SYSTEM_LOCAL_PARTS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply")
+NOTE = "auto_reply"  # the top-level ``analysis`` key of the step's decision
 
 
-def plan_auto_reply(
+def plan(conn: Connection, msg: Message, ticket_id: int, ctx: StageContext) -> Continue:
+    """The auto-reply step, after ``msg`` opened ticket ``ticket_id``: its send job (if any)
+    and its own evidence, the decision, as the ``analysis.auto_reply`` note (none when the
+    organization has auto-replies off)."""
+    jobs, decision = decide(conn, msg, ticket_id, ctx)
+    return Continue(jobs=jobs, notes={NOTE: decision} if decision is not None else {})
+
+
+def decide(
     conn: Connection, msg: Message, ticket_id: int, ctx: StageContext
 ) -> tuple[tuple[Job, ...], dict | None]:
     """Queue the auto-reply for new ticket ``ticket_id`` opened by ``msg`` if the organization
     wants one and the sender may get one. Returns the send job (or nothing) and, when the
-    organization has auto-replies on, the decision to keep in ``analysis.auto_reply``."""
+    organization has auto-replies on, the decision."""
     settings = ctx.org(conn, msg).auto_reply
     if not settings.enabled:
         return (), None
@@ -85,8 +96,8 @@ def _is_own_address(conn: Connection, address: str, ctx: StageContext) -> bool:
 def _mail(
     conn: Connection, msg: Message, ticket_id: int, recipient: str, settings: AutoReplySettings
 ) -> OutboundMail:
-    number = conn.execute("SELECT number FROM tickets WHERE id = %s", (ticket_id,)).fetchone()
-    token = f" [#{number['number']}]" if number else ""
+    ticket = tickets.get(conn, msg.org_id, ticket_id)
+    token = f" [#{ticket['number']}]" if ticket else ""
     return OutboundMail(
         to=(recipient,),
         subject=f"{settings.subject}{token}",

@@ -19,6 +19,7 @@ from config import Settings
 from pipeline import blobs, crypto
 from pipeline.db import Connection
 from pipeline.errors import InputError
+from pipeline.jobs import Job
 from pipeline.mail.reply_tokens import reply_address
 from pipeline.outbound import relay
 from pipeline.outbound.compose import (
@@ -28,8 +29,7 @@ from pipeline.outbound.compose import (
     compose_outbound_mail,
     new_message_id,
 )
-from pipeline.stages import Job
-from pipeline.store import outbound, send_configs
+from pipeline.store import messages, outbound, send_configs, tickets
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +112,8 @@ def _thread(
     """In-Reply-To and References for an answer to stored message ``message_id`` (RFC 5322 §3.6.4)."""
     if message_id is None:
         return None, ()
-    row = conn.execute(
-        'SELECT message_id, "references" FROM messages WHERE org_id = %s AND id = %s',
-        (org_id, message_id),
-    ).fetchone()
-    return thread_of(row["message_id"], row["references"]) if row else (None, ())
+    answered = messages.get(conn, org_id, message_id)
+    return thread_of(answered.message_id, answered.references) if answered else (None, ())
 
 
 def thread_of(message_id: str | None, references: list[str]) -> tuple[str | None, tuple[str, ...]]:
@@ -133,14 +130,10 @@ def _ticket_reply_address(
     """``support+<ticket>-<hmac>@…`` on the ticket's mailbox, so the answer threads back."""
     if ticket_id is None:
         return None
-    row = conn.execute(
-        """SELECT m.address FROM tickets t JOIN mailboxes m ON m.id = t.mailbox_id
-           WHERE t.org_id = %s AND t.id = %s""",
-        (org_id, ticket_id),
-    ).fetchone()
-    if row is None:
+    ticket = tickets.detail(conn, org_id, ticket_id)
+    if ticket is None or ticket["mailbox_address"] is None:
         return None
-    return reply_address(row["address"], settings.secret_key, org_id, ticket_id)
+    return reply_address(ticket["mailbox_address"], settings.secret_key, org_id, ticket_id)
 
 
 def _row(mail: OutboundMail, config_id: int, headers: Headers, raw_sha256: str) -> dict:

@@ -26,7 +26,7 @@ import httpx
 from psycopg_pool import ConnectionPool
 
 from config import Settings
-from pipeline import crypto
+from pipeline import crypto, event_payloads
 from pipeline.db import Connection
 from pipeline.errors import InputError
 from pipeline.fetch import resolve_checked
@@ -187,7 +187,7 @@ def deliver_test(conn: Connection, org_id, webhook_id: int, settings: Settings) 
     """Deliver a signed ``webhook.test`` event to one subscription now, in the caller's
     transaction. The attempt is recorded; the counters are not (a test is not traffic)."""
     delivery_id = webhooks.create_test_attempt(
-        conn, org_id, webhook_id, {"message": "This is a test event from Intake."}
+        conn, org_id, webhook_id, event_payloads.webhook_test()
     )
     attempt = webhooks.claim(conn, delivery_id, settings.webhook_timeout_seconds + 60)
     assert attempt is not None

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline import api_tickets, events
+from pipeline import api_orders, event_payloads, events
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.mail.rule_match import RuleHit, evaluate
+from pipeline.outcomes import Continue
 from pipeline.records import Message
-from pipeline.stages import Continue, StageContext
 from pipeline.store import categories
 
 EVENT = "email.categorized"
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
-    if (bypass := api_tickets.bypassed(msg)) is not None:
+    if (bypass := api_orders.bypassed(msg)) is not None:
         return bypass
     result = evaluate(ctx.org(conn, msg).category_rules, msg)
     assigned = first_rule_per_category(result.hits)
@@ -53,12 +54,5 @@ def labels_of(hits: list[RuleHit]) -> list[str]:
 
 
 def raise_event(conn: Connection, msg: Message, found: list[dict[str, Any]], labels: list[str]):
-    data = {
-        "email_id": msg.id,
-        "message_id": msg.message_id,
-        "from": msg.from_address,
-        "subject": msg.subject,
-        "categories": found,
-        "labels": labels,
-    }
+    data = event_payloads.email_categorized(msg, found, labels)
     return events.emit(conn, msg.org_id, EVENT, f"{EVENT}:{msg.id}", data)

@@ -7,10 +7,11 @@ same mail fetched by SMTP and by IMAP, or two workers racing on copies all yield
 
 from __future__ import annotations
 
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.mail.fingerprints import dedupe_key
+from pipeline.outcomes import Continue, Stop
 from pipeline.records import Message
-from pipeline.stages import Continue, StageContext, Stop
 from pipeline.store import duplicates
 
 

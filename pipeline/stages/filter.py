@@ -9,17 +9,18 @@ ticket or triggers an auto-reply. A flood is ``held`` so an operator can still c
 
 from __future__ import annotations
 
-from pipeline import api_tickets, blobs
+from pipeline import api_orders, blobs
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.mail import autoreply, bounces, exclusions, mime, part_cap
+from pipeline.outcomes import Continue, Stop
 from pipeline.records import Message
-from pipeline.stages import Continue, StageContext, Stop
 from pipeline.store import deliveries
 from pipeline.store.filter_lists import FilterRules
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue | Stop:
-    if (bypass := api_tickets.bypassed(msg)) is not None:
+    if (bypass := api_orders.bypassed(msg)) is not None:
         return bypass
     report = check_report(conn, msg, ctx.settings.max_mime_parts)
     if report is not None:

@@ -20,13 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline import api_tickets
+from pipeline import api_orders
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.mail import subjects
 from pipeline.mail.patterns import detect_patterns
 from pipeline.mail.reply_tokens import token_of, verify_token
+from pipeline.outcomes import Continue
 from pipeline.records import Message
-from pipeline.stages import Continue, StageContext
 from pipeline.store import policies, threads, tickets
 
 PATTERN_TEXT_CHARS = 20_000
@@ -43,7 +44,7 @@ def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
     previous = msg.analysis.get("match_thread")
     if msg.ticket_id is not None and previous is not None:
         return Continue(previous)  # a replayed message stays where it was put
-    order = api_tickets.order_of(msg)
+    order = api_orders.order_of(msg)
     if order is not None:  # the client named the ticket, or none
         named = Match(order.ticket_id, "api", {}) if order.ticket_id else None
         return Continue(decision(named, [], []))
@@ -107,15 +108,8 @@ def by_reply_token(
     return None
 
 
-def thread_ids(msg: Message) -> list[str]:
-    """The Message-IDs this mail answers, nearest first (In-Reply-To, then References)."""
-    ids = [msg.in_reply_to] if msg.in_reply_to else []
-    ids += [ref for ref in reversed(msg.references) if ref not in ids]
-    return [i for i in ids if i != msg.message_id]
-
-
 def by_references(conn: Connection, msg: Message) -> Match | None:
-    found = tickets.find_by_message_ids(conn, msg.org_id, thread_ids(msg))
+    found = tickets.find_by_message_ids(conn, msg.org_id, msg.thread_ids())
     if found is None:
         return None
     return Match(found["id"], "references", {"message_id": found["matched"]})

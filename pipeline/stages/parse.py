@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import psycopg
 
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.errors import PermanentError
 from pipeline.mail import mime
+from pipeline.outcomes import Continue
 from pipeline.records import Message
-from pipeline.stages import Continue, StageContext
 from pipeline.store import attachments
 
 NEEDS_RAW = True  # the run claims the message with its raw bytes

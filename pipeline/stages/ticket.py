@@ -17,6 +17,10 @@ existed) the References lookup is done here.
 - Mail an API client inserted (``insertTicket``): the client's order decides (a new
   ticket, the ticket it named, or a private note), then its labels, agents and status.
 
+When a ticket was opened (and an API client's order did not turn it off), the auto-reply
+step follows (``pipeline.outbound.auto_reply.plan``); it keeps its own evidence, the
+decision, as ``analysis.auto_reply``.
+
 ``open_ticket`` and ``add_reply`` are public: held mail converted through the API goes
 through them too. Both are idempotent and return their events as jobs. The stage itself
 uses ``opened`` and ``replied``, which leave the message row to the run's one UPDATE.
@@ -27,14 +31,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pipeline import api_tickets, events
+from pipeline import api_orders, event_payloads, events
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.errors import PermanentError
-from pipeline.outbound.auto_reply import plan_auto_reply
+from pipeline.jobs import Job
+from pipeline.outbound import auto_reply
+from pipeline.outcomes import Continue, Outcome, Stop, followed_by
 from pipeline.records import Message
-from pipeline.stages import Continue, Job, Outcome, StageContext, Stop
-from pipeline.stages.match_thread import thread_ids
-from pipeline.stages.notify import email_data
 from pipeline.store import messages, policies, ticket_mail, tickets, webhooks
 
 CLOSED = "closed"
@@ -45,22 +49,20 @@ Events = set[str] | frozenset[str]
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Outcome:
     profile = ctx.org(conn, msg)
-    order = api_tickets.order_of(msg)
+    order = api_orders.order_of(msg)
     if order is not None:
         outcome = ordered(conn, msg, order, profile.subscribed_events)
     else:
         outcome = route(conn, msg, profile.policy, profile.subscribed_events)
-    wants_reply = order is None or order.auto_reply
-    if (
-        wants_reply
-        and isinstance(outcome, Continue)
-        and outcome.evidence.get("action") == "created"
-    ):
-        ticket_id = outcome.evidence["ticket_id"]
-        jobs, decision = plan_auto_reply(conn, msg, ticket_id, ctx)
-        notes = {"auto_reply": decision} if decision is not None else {}
-        return replace(outcome, jobs=outcome.jobs + jobs, notes={**outcome.notes, **notes})
+    if opened_ticket(outcome) and (order is None or order.auto_reply):
+        step = auto_reply.plan(conn, msg, outcome.evidence["ticket_id"], ctx)
+        return followed_by(outcome, step)
     return outcome
+
+
+def opened_ticket(outcome: Outcome) -> bool:
+    """Whether ``outcome`` opened a new ticket (the one mail an auto-reply may answer)."""
+    return isinstance(outcome, Continue) and outcome.evidence.get("action") == "created"
 
 
 def route(
@@ -82,17 +84,17 @@ def route(
     return replied(conn, msg, ticket["id"], evidence, wanted=wanted)
 
 
-def ordered(conn: Connection, msg: Message, order: api_tickets.Order, wanted: Events) -> Continue:
+def ordered(conn: Connection, msg: Message, order: api_orders.Order, wanted: Events) -> Continue:
     """Place mail an API client inserted as its order says, then apply the order's actions."""
     if msg.ticket_id is not None:
         return Continue({"action": "already_linked", "ticket_id": msg.ticket_id, "via": "api"})
     if order.message_type == "internal":
-        outcome = api_tickets.add_note(conn, msg, order.ticket_id, order.agent_id)
+        outcome = api_orders.add_note(conn, msg, order.ticket_id, order.agent_id)
     elif order.ticket_id is not None:
         outcome = replied(conn, msg, order.ticket_id, {"via": "api"}, wanted=wanted)
     else:
         outcome = opened(conn, msg, evidence={"via": "api"}, wanted=wanted)
-    api_tickets.apply_actions(conn, msg.org_id, outcome.evidence["ticket_id"], order)
+    api_orders.apply_actions(conn, msg.org_id, outcome.evidence["ticket_id"], order)
     return outcome
 
 
@@ -100,7 +102,7 @@ def matched_ticket(conn: Connection, msg: Message) -> tuple[dict[str, Any] | Non
     """The ticket match_thread chose (or References point at) and the evidence for it."""
     decision = msg.analysis.get("match_thread")
     if decision is None:
-        found = tickets.find_by_message_ids(conn, msg.org_id, thread_ids(msg))
+        found = tickets.find_by_message_ids(conn, msg.org_id, msg.thread_ids())
         ticket_id = found["id"] if found else None
         evidence = (
             {"rule": "references", "evidence": {"message_id": found["matched"]}} if found else {}
@@ -238,15 +240,5 @@ def _raise(
         wanted = webhooks.subscribed_events(conn, msg.org_id)
     if event not in wanted:
         return ()
-    ticket = tickets.detail(conn, msg.org_id, ticket_id)
-    data = {
-        "ticket_id": ticket_id,
-        "number": ticket["number"],
-        "status": ticket["status"],
-        "subject": ticket["subject"],
-        "exchange_count": ticket["exchange_count"],
-        "labels": ticket["labels"],
-        "contact_email": ticket["contact_email"],
-        "email": email_data(replace(msg, ticket_id=ticket_id)),
-    }
+    data = event_payloads.ticket(tickets.detail(conn, msg.org_id, ticket_id), msg)
     return events.emit(conn, msg.org_id, event, key, data)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline import api_tickets, phones
+from pipeline import api_orders, phones
+from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.mail import voicemail_patterns
+from pipeline.outcomes import Continue
 from pipeline.records import Message
-from pipeline.stages import Continue, StageContext
 from pipeline.store import voicemails
 from pipeline.voicemail_audio import raise_received, transcode_job
 
@@ -21,7 +22,7 @@ NO_AUDIO = "the mail has no audio attachment"
 
 
 def run(conn: Connection, msg: Message, ctx: StageContext) -> Continue:
-    if (bypass := api_tickets.bypassed(msg)) is not None:
+    if (bypass := api_orders.bypassed(msg)) is not None:
         return bypass
     profile = ctx.org(conn, msg)
     found = voicemail_patterns.detect(

@@ -74,3 +74,11 @@ def record(conn: Connection, org_id: UUID, event: DeliveryEvent) -> int | None:
             (event.event, event.occurred_at, row["sent_mail_id"]),
         )
     return int(row["id"])
+
+
+def sent_mail_of(conn: Connection, event_id: int) -> int | None:
+    """The sent mail delivery event ``event_id`` was linked to, if any."""
+    row = conn.execute(
+        "SELECT sent_mail_id FROM delivery_events WHERE id = %s", (event_id,)
+    ).fetchone()
+    return row["sent_mail_id"] if row else None

@@ -219,3 +219,19 @@ def touch(conn: Connection, message_ids: list[int]) -> None:
 def set_received_at(conn: Connection, message_id: int, received_at: datetime) -> None:
     """Date a message by when its mail server received it (IMAP INTERNALDATE), not by import."""
     conn.execute("UPDATE messages SET received_at = %s WHERE id = %s", (received_at, message_id))
+
+
+def ticket_outcome(conn: Connection, message_id: int) -> dict[str, Any] | None:
+    """``state`` and ``ticket_id`` of a message; a duplicate's ticket is its original's."""
+    return conn.execute(
+        """SELECT m.state, COALESCE(m.ticket_id, d.ticket_id) AS ticket_id
+           FROM messages m LEFT JOIN messages d ON d.id = m.duplicate_of WHERE m.id = %s""",
+        (message_id,),
+    ).fetchone()
+
+
+def count_by_channel_and_state(conn: Connection) -> list[dict[str, Any]]:
+    """``channel``, ``state`` and ``n``: how many messages of every organization are where."""
+    return conn.execute(
+        "SELECT channel, state, count(*) AS n FROM messages GROUP BY channel, state"
+    ).fetchall()

@@ -73,3 +73,27 @@ def history(
     ).fetchall()
     total = conn.execute(f"SELECT count(*) AS n FROM sent_mails WHERE {clause}", params)
     return rows, total.fetchone()["n"]
+
+
+def orgs_with_message_id(conn: Connection, message_ids: list[str]) -> list[UUID]:
+    """Organizations that sent a mail under any of ``message_ids`` (across organizations:
+    a provider's delivery hook names no organization)."""
+    rows = conn.execute(
+        "SELECT DISTINCT org_id FROM sent_mails WHERE message_id = ANY(%s)", (message_ids,)
+    ).fetchall()
+    return [r["org_id"] for r in rows]
+
+
+def stored_message_id(conn: Connection, org_id: UUID, message_ids: list[str]) -> str | None:
+    """Which of ``message_ids`` the organization's sent mail is stored under, if any."""
+    row = conn.execute(
+        "SELECT message_id FROM sent_mails WHERE org_id = %s AND message_id = ANY(%s) LIMIT 1",
+        (org_id, message_ids),
+    ).fetchone()
+    return row["message_id"] if row else None
+
+
+def message_id_of(conn: Connection, sent_mail_id: int) -> str:
+    """The Message-ID a queued mail was given."""
+    row = conn.execute("SELECT message_id FROM sent_mails WHERE id = %s", (sent_mail_id,))
+    return row.fetchone()["message_id"]

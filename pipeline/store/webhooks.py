@@ -207,3 +207,28 @@ def create_test_attempt(conn: Connection, org_id: UUID, webhook_id: int, data: d
     ).fetchone()
     assert row is not None
     return int(row["id"])
+
+
+def record_event(
+    conn: Connection, org_id: UUID, event_type: str, dedupe_key: str, data: dict[str, Any]
+) -> UUID | None:
+    """Store an event once per ``dedupe_key``; its id, or ``None`` if it was stored before."""
+    row = conn.execute(
+        """INSERT INTO webhook_events (org_id, type, dedupe_key, payload)
+           VALUES (%s, %s, %s, %s) ON CONFLICT (org_id, dedupe_key) DO NOTHING
+           RETURNING id""",
+        (org_id, event_type, dedupe_key, Jsonb(data)),
+    ).fetchone()
+    return row["id"] if row else None
+
+
+def queue_deliveries(conn: Connection, org_id: UUID, event_id: UUID, event_type: str) -> list[int]:
+    """One pending delivery of the event per active subscription to its type; their ids."""
+    rows = conn.execute(
+        """INSERT INTO webhook_deliveries (org_id, webhook_id, event_id, status)
+           SELECT org_id, id, %s, 'pending' FROM webhooks
+           WHERE org_id = %s AND is_active AND %s = ANY(events)
+           RETURNING id""",
+        (event_id, org_id, event_type),
+    ).fetchall()
+    return [r["id"] for r in rows]

@@ -72,8 +72,8 @@ def snapshot(conn) -> dict[str, list]:
 def rerun(pool, conn, settings, message_id: int, stage: str) -> dict:
     """Run ``stage`` once more on a finished message, as a redelivered job would; return the
     evidence it recorded the second time."""
+    from pipeline.context import StageContext
     from pipeline.runner import run_stage
-    from pipeline.stages import StageContext
 
     conn.execute(
         "UPDATE messages SET stage = %s, state = 'processing' WHERE id = %s", (stage, message_id)

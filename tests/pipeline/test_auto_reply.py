@@ -165,8 +165,8 @@ def test_a_reply_on_an_existing_ticket_gets_no_auto_reply(pool, conn, org, mailb
 def test_the_ticket_stage_returns_the_send_job_for_after_commit(
     pool, conn, org, mailbox, settings, smtp_sink
 ):
+    from pipeline.context import StageContext
     from pipeline.runner import run_stage
-    from pipeline.stages import StageContext
 
     enable_auto_reply(conn, org.org_id, smtp_sink)
     message_id = accept(pool, mail(1), mailbox)

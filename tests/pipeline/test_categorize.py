@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from config import load_settings
+from pipeline.context import StageContext
 from pipeline.runner import run_stage
-from pipeline.stages import ORDER, StageContext, categorize, next_stage
+from pipeline.stage_order import ORDER, next_stage
+from pipeline.stages import categorize
 from pipeline.store import messages
 from tests.helpers import accept
 from tests.pipeline.mailflow import count, deliver, mail, message, rerun, snapshot, ticket_of

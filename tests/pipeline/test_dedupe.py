@@ -7,8 +7,9 @@ import threading
 import time
 
 from config import load_settings
+from pipeline.context import StageContext
 from pipeline.runner import run_stage
-from pipeline.stages import StageContext, dedupe
+from pipeline.stages import dedupe
 from pipeline.store import mailboxes, messages
 from tests.helpers import accept, make_org, mfs, run_pipeline
 

@@ -6,8 +6,8 @@ import smtplib
 from pathlib import Path
 
 from config import load_settings
+from pipeline.context import StageContext
 from pipeline.runner import run_stage
-from pipeline.stages import StageContext
 from pipeline.store import filter_lists
 from tests.helpers import accept, mfs, run_pipeline, wait_for
 

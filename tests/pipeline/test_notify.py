@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pipeline import crypto
-from pipeline.stages import StageContext, notify
+from pipeline.context import StageContext
+from pipeline.stages import notify
 from pipeline.store import messages, webhooks
 from tests.helpers import accept, mfs, run_pipeline
 

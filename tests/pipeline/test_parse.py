@@ -58,8 +58,8 @@ MULTIPART = mfs(f"""
 def _parsed(pool, conn, mailbox, raw=MULTIPART):
     message_id = accept(pool, raw, mailbox)
     from config import load_settings
+    from pipeline.context import StageContext
     from pipeline.runner import run_stage
-    from pipeline.stages import StageContext
 
     run_stage(pool, "parse", message_id, StageContext(load_settings()))
     return conn.execute("SELECT * FROM messages WHERE id = %s", (message_id,)).fetchone()
@@ -119,8 +119,8 @@ def test_parse_survives_a_wrong_charset_label(pool, conn, mailbox):
 def test_parse_runs_twice_changes_nothing(pool, conn, mailbox):
     row = _parsed(pool, conn, mailbox)
     from config import load_settings
+    from pipeline.context import StageContext
     from pipeline.runner import run_stage
-    from pipeline.stages import StageContext
 
     assert run_stage(pool, "parse", row["id"], StageContext(load_settings())) is None
     again = conn.execute("SELECT * FROM messages WHERE id = %s", (row["id"],)).fetchone()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline import replay
-from pipeline.stages import ORDER
+from pipeline.stage_order import ORDER
 from tests.helpers import accept, run_pipeline
 from tests.pipeline.mailflow import count, deliver, mail, message, snapshot, ticket_of
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.context import StageContext
 from pipeline.runner import StageResult, run_message
-from pipeline.stages import ORDER, StageContext, notify
+from pipeline.stage_order import ORDER
+from pipeline.stages import notify
 from tests.helpers import accept, mfs
 
 MAIL = mfs("""

@@ -94,8 +94,8 @@ def test_ticket_numbers_count_per_organization(pool, conn, mailbox):
 
 
 def test_ticket_stage_runs_twice_changes_nothing(pool, conn, mailbox, settings):
+    from pipeline.context import StageContext
     from pipeline.runner import run_stage
-    from pipeline.stages import StageContext
 
     message_id = accept(pool, FIRST, mailbox)
     run_pipeline(pool, message_id)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.stages import StageContext, ticket
+from pipeline.context import StageContext
+from pipeline.stages import ticket
 from pipeline.store import messages
 from tests.pipeline.mailflow import count, deliver, mail, message, rerun, snapshot, ticket_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline import blobs
-from pipeline.stages import StageContext
+from pipeline.context import StageContext
 from pipeline.voicemail_audio import TRANSCODE_ACTOR, transcode_voicemail
 from tests.helpers import accept, mfs, run_pipeline
 from tests.voicemails import decode_mp3, voicemail_mail

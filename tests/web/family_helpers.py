@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from pipeline.context import StageContext
 from pipeline.records import Mailbox
 from pipeline.runner import run_stage
-from pipeline.stages import ORDER, StageContext
+from pipeline.stage_order import ORDER
 from tests.helpers import accept
 
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pipeline.stages import ORDER
+from pipeline.stage_order import ORDER
 from pipeline.store import mailboxes, tickets
 from tests.files import Reply
 from tests.helpers import accept, make_org, mfs, run_pipeline, wait_for

@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from pipeline.intake.handoff import Handoff
+from pipeline.jobs import Job
 from pipeline.queues import PIPELINE_QUEUE, PROCESS_ACTOR
-from pipeline.stages import Job
 from tests.helpers import accept, mfs
 from workers.smtp import hand_over_accepted
 from workers.stages import queue

@@ -19,9 +19,9 @@ from pipeline.errors import InputError, NotFound
 from pipeline.intake import imap_folders
 from pipeline.intake.imap_address import ensure_allowed_host
 from pipeline.intake.imap_connect import ImapFailure
+from pipeline.jobs import Job
 from pipeline.queues import SYNC_IMAP_ACTOR
 from pipeline.records import ImapAccount, Mailbox
-from pipeline.stages import Job
 from pipeline.store import mailbox_folders, mailbox_mail, mailboxes
 from web.api import account_schemas as schemas
 from web.auth import require

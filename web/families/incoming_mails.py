@@ -12,9 +12,9 @@ from typing import Any, Literal
 from flask import Blueprint, g, jsonify, request
 from pydantic import BaseModel, Field
 
-from pipeline import conversions
 from pipeline.errors import Conflict, InputError, NotFound
-from pipeline.stages import Job
+from pipeline.jobs import Job
+from pipeline.services import incoming_mail_conversions
 from pipeline.store import incoming_mails, tickets
 from web import db, serialize
 from web.auth import require
@@ -86,7 +86,7 @@ def delete_mail(mail_id: int):
 def convert_to_ticket(mail_id: int, json: ConvertToTicket):
     """Convert an incoming mail into a new ticket for ``customer_id``."""
     conn = get_conn()
-    done = conversions.convert_to_ticket(conn, g.org_id, mail_id, json.customer_id)
+    done = incoming_mail_conversions.convert_to_ticket(conn, g.org_id, mail_id, json.customer_id)
     ticket = serialize.ticket(tickets.detail(conn, g.org_id, done.ticket_id))
     _commit_and_enqueue(done.jobs)
     return jsonify(ticket), 201
@@ -99,7 +99,7 @@ def convert_to_reply(mail_id: int):
     """Add an incoming mail as a reply to its ticket (``ticket_id``, or the closed ticket a
     held reply matched)."""
     conn = get_conn()
-    done = conversions.convert_to_reply(conn, g.org_id, mail_id)
+    done = incoming_mail_conversions.convert_to_reply(conn, g.org_id, mail_id)
     reply = next(
         (
             m

@@ -13,10 +13,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from pydantic import AfterValidator, BaseModel, Field
 
-from pipeline import api_tickets, fetch, ids
+from pipeline import fetch, ids
+from pipeline.context import StageContext
 from pipeline.errors import InputError, NotFound, PermanentError
 from pipeline.mail.header_safety import check_address
-from pipeline.stages import StageContext
+from pipeline.services import message_api_tickets
 from pipeline.store import address_log, emails, ticket_actions, ticket_feed, tickets
 from web import db
 from web.downloads import blob_response
@@ -150,8 +151,8 @@ def insert_ticket(apiKey: str, userId: str, json: InsertTicketBody):
     """Create a ticket, or append to one, bypassing Mail Flow."""
     settings = current_app.config["INTAKE_SETTINGS"]
     req = _ticket_request(json)
-    files = api_tickets.fetch_attachments(req.attachment_urls, settings.fetch_allow_private)
-    message_id = api_tickets.insert_ticket(
+    files = message_api_tickets.fetch_attachments(req.attachment_urls, settings.fetch_allow_private)
+    message_id = message_api_tickets.insert_ticket(
         db.get_conn(), g.org_id, req, files, StageContext(settings)
     )
     db.commit()
@@ -159,7 +160,7 @@ def insert_ticket(apiKey: str, userId: str, json: InsertTicketBody):
         storing.run_through(message_id)
     except PermanentError as exc:
         raise InputError(f"message {message_id} stored but could not be processed: {exc}") from None
-    ticket_id = api_tickets.ticket_of(db.get_conn(), g.org_id, message_id)
+    ticket_id = message_api_tickets.ticket_of(db.get_conn(), g.org_id, message_id)
     if ticket_id is None:  # a transient failure: the workers finish it; resending would repeat it
         return error_response(503, f"message {message_id} stored; its ticket is being created")
     return jsonify({"result": "success", "json": {"ticketID": ticket_id}})
@@ -229,13 +230,13 @@ def _next_url(at_field: str, at, key: int) -> str:
     return f"{request.base_url}?{urlencode(kept)}"
 
 
-def _ticket_request(body: InsertTicketBody) -> api_tickets.TicketRequest:
+def _ticket_request(body: InsertTicketBody) -> message_api_tickets.TicketRequest:
     ticket_id = None
     if body.ticketId is not None and str(body.ticketId).strip():
         ticket_id = ids.row_id(str(body.ticketId))
         if ticket_id is None:
             raise NotFound("Ticket not found", "ticketId")
-    return api_tickets.TicketRequest(
+    return message_api_tickets.TicketRequest(
         from_email=body.fromEmail.strip(),
         from_name=body.fromName,
         message=body.message,

@@ -20,11 +20,11 @@ from uuid import UUID
 from flask import g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from pipeline import delivery_events
 from pipeline.db import Connection
 from pipeline.errors import InputError
 from pipeline.intake import reports
 from pipeline.intake.providers import mailgun, mailgun_events
+from pipeline.services import delivery_hooks
 from pipeline.store import endpoints
 from pipeline.store.deliveries import DeliveryEvent
 from web import db
@@ -63,7 +63,7 @@ def _signing_org(conn: Connection, message_id: str, signature: dict) -> UUID:
     """The organization that sent ``message_id`` and whose signing key made ``signature``."""
     timestamp, token, signed = mailgun.signature_fields(signature)
     settings = storing.settings()
-    for org_id in delivery_events.orgs_sending(conn, message_id):
+    for org_id in delivery_hooks.orgs_sending(conn, message_id):
         keys = endpoints.signing_keys(conn, settings.secret_key, org_id)
         if any(mailgun.is_signed_by(k, timestamp, token, signed) for k in keys):
             mailgun.check_fresh(timestamp, time.time(), settings.webhook_max_age_seconds)
@@ -120,7 +120,7 @@ def _reporting_org(conn: Connection, events: list[DeliveryEvent]) -> UUID:
     refused = InputError("the report names no mail sent by Intake", "message_id", 422)
     senders = set()
     for message_id in {e.message_id for e in events}:
-        found = delivery_events.orgs_sending(conn, message_id) if message_id else []
+        found = delivery_hooks.orgs_sending(conn, message_id) if message_id else []
         if len(found) != 1:
             raise refused
         senders.add(found[0])
@@ -142,7 +142,7 @@ def _record(conn: Connection, org_id: UUID, events: list[DeliveryEvent]):
     """Store ``events`` and commit; return their ids (``None`` = seen before) and jobs."""
     ids, jobs = [], []
     for event in events:
-        event_id, event_jobs = delivery_events.record(conn, org_id, event)
+        event_id, event_jobs = delivery_hooks.record(conn, org_id, event)
         ids.append(event_id)
         jobs.extend(event_jobs)
     db.commit()

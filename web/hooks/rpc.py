@@ -14,6 +14,7 @@ from flask import jsonify, request
 from pipeline.errors import InputError, PermanentError
 from pipeline.intake.providers import generic
 from pipeline.intake.providers.generic import InboundEmail
+from pipeline.store import messages
 from web import db
 from web.hooks import errors, rpc_gate, storing
 from web.openapi import spec
@@ -46,15 +47,7 @@ def inbound_email(json: InboundEmail):
 
 def outcome(message_id: int) -> dict[str, str | None]:
     """``ticketId``/``messageId`` as strings; both null when the mail was discarded."""
-    row = (
-        db.get_conn()
-        .execute(
-            """SELECT m.state, COALESCE(m.ticket_id, d.ticket_id) AS ticket_id
-               FROM messages m LEFT JOIN messages d ON d.id = m.duplicate_of WHERE m.id = %s""",
-            (message_id,),
-        )
-        .fetchone()
-    )
+    row = messages.ticket_outcome(db.get_conn(), message_id)
     if row is None or row["state"] == "discarded":
         return {"ticketId": None, "messageId": None}
     ticket = row["ticket_id"]

@@ -6,11 +6,12 @@ from flask import current_app, request
 
 from config import Settings
 from pipeline import handover
+from pipeline.context import StageContext
 from pipeline.errors import InputError
 from pipeline.intake import accept_raw
 from pipeline.intake.providers import Inbound, check_size
+from pipeline.jobs import Job
 from pipeline.records import Mailbox
-from pipeline.stages import Job, StageContext
 from web import db
 
 

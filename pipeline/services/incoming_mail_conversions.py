@@ -19,8 +19,9 @@ from uuid import UUID
 
 from pipeline.db import Connection
 from pipeline.errors import Conflict, NotFound
+from pipeline.jobs import Job
 from pipeline.records import Message
-from pipeline.stages import ORDER, Job
+from pipeline.stage_order import ORDER
 from pipeline.stages.ticket import CLOSED, add_reply, matched_ticket, open_ticket
 from pipeline.store import contacts, incoming_mails, messages, ticket_actions, tickets
 
@@ -95,9 +96,8 @@ def _convertible(conn: Connection, org_id: UUID, message_id: int) -> Message:
 
 
 def _ticket_of(conn: Connection, org_id: UUID, message_id: int) -> int:
-    return conn.execute(
-        "SELECT ticket_id FROM messages WHERE org_id = %s AND id = %s", (org_id, message_id)
-    ).fetchone()["ticket_id"]
+    """The ticket the conversion put the mail on (written by ``open_ticket``)."""
+    return messages.get(conn, org_id, message_id).ticket_id
 
 
 def _finish(conn: Connection, msg: Message, evidence: dict) -> None:
