@@ -30,6 +30,8 @@ class Capped:
 def cap_parts(raw: bytes, limit: int) -> Capped:
     """``raw`` as it is when it has at most ``limit`` parts, else cut before part
     ``limit + 1``; linear in the size of ``raw``."""
+    if raw.count(b"\n--") + 1 <= limit:  # every delimiter line starts a line with "--"
+        return Capped(raw)
     lines: Counter[bytes] = Counter()
     openings: Counter[bytes] = Counter()
     for match in DELIMITER_LINE.finditer(raw):
