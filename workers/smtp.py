@@ -18,7 +18,6 @@ from pipeline.handover import hand_over
 from pipeline.intake.smtp import IntakeHandler
 from pipeline.intake.smtp_server import Listener
 from workers import runtime
-from workers.broker import broker
 from workers.stages import queue
 
 log = logging.getLogger(__name__)
@@ -41,10 +40,8 @@ def make_listener(
 
 
 def hand_over_accepted(ids: list[int]) -> None:
-    """The shared hand-over of the messages the listener committed, their jobs sent to
-    Redis in one round trip."""
-    with broker.pipelined():
-        hand_over(runtime.smtp_pool(), queue, ids)
+    """The shared hand-over of the messages the listener committed."""
+    hand_over(runtime.smtp_pool(), queue, ids)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from honcho.environ import parse_procfile
 from workers.cli import PROCFILE
 
 DEFAULT = re.compile(r"\$\{[A-Z_]+:-(\d+)\}")
+ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
 
 
 def dramatiq_processes() -> dict[str, dict]:
@@ -19,6 +20,8 @@ def dramatiq_processes() -> dict[str, dict]:
     found = {}
     for name, command in parse_procfile(PROCFILE.read_text()).processes.items():
         words = shlex.split(DEFAULT.sub(r"\1", command))
+        if words[0] == "env":  # the process's environment, then its command
+            words = [w for w in words[1:] if not ASSIGNMENT.match(w)]
         if words[0] != "dramatiq":
             continue
         queues, options, key = [], {}, None
