@@ -14,36 +14,32 @@ from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.policy import EmailPolicy
 
-_DEFAULT_FACTORY: HeaderRegistry = policy.default.header_factory
-_HEADER_CLASSES: dict[type, type] = {}
+_REGISTRY = HeaderRegistry()  # policy.default's own: the same classes, the same parsing
+_HEADER_CLASSES: dict[str, type] = {}
 
 
-class ParsedOnce(HeaderRegistry):
-    """``policy.default``'s header registry that remembers every header it built."""
+def _header_class(name: str) -> type:
+    """The class ``policy.default`` parses ``name`` with, made once per name: the registry
+    builds a new class every time it is asked."""
+    key = name.lower()
+    cls = _HEADER_CLASSES.get(key)
+    if cls is None:
+        cls = _HEADER_CLASSES.setdefault(key, _REGISTRY[name])
+    return cls
+
+
+class ParsedOnce:
+    """A header factory for one message: ``policy.default``'s parsing, each field (name and
+    value) parsed once."""
 
     def __init__(self) -> None:
-        super().__init__(
-            base_class=_DEFAULT_FACTORY.base_class,
-            default_class=_DEFAULT_FACTORY.default_class,
-            use_default_map=False,
-        )
-        self.registry = dict(_DEFAULT_FACTORY.registry)
-        self._built: dict[tuple[str, str], BaseHeader] = {}
-
-    def __getitem__(self, name: str) -> type:
-        """The header class for ``name``; built once per specialised class, where the
-        standard registry builds a new class for every header it parses."""
-        cls = self.registry.get(name.lower(), self.default_class)
-        combined = _HEADER_CLASSES.get(cls)
-        if combined is None:
-            combined = _HEADER_CLASSES.setdefault(cls, super().__getitem__(name))
-        return combined
+        self.built: dict[tuple[str, str], BaseHeader] = {}
 
     def __call__(self, name: str, value: str) -> BaseHeader:
         key = (name, value)
-        header = self._built.get(key)
+        header = self.built.get(key)
         if header is None:  # a value that fails to parse raises again next time
-            header = self._built[key] = super().__call__(name, value)
+            header = self.built[key] = _header_class(name)(name, value)
         return header
 
 
