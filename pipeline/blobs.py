@@ -19,7 +19,7 @@ def put(conn: Connection, data: bytes) -> str:
     """Store ``data`` (idempotent) and return its SHA-256."""
     digest = sha256_hex(data)
     conn.execute(
-        "INSERT INTO blobs (sha256, size, data) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        "INSERT INTO blobs (sha256, size, data) VALUES (%s, %s, %b) ON CONFLICT DO NOTHING",
         (digest, len(data), data),
     )
     return digest

@@ -20,7 +20,7 @@ FIRST_STAGE = ORDER[0]
 
 ACCEPT_SQL = """
 WITH blob AS (
-    INSERT INTO blobs (sha256, size, data) VALUES (%(sha)s, %(size)s, %(raw)s)
+    INSERT INTO blobs (sha256, size, data) VALUES (%(sha)s, %(size)s, %(raw)b)
     ON CONFLICT DO NOTHING
 )
 INSERT INTO messages (org_id, mailbox_id, channel, folder, imap_uid, provider_message_id,

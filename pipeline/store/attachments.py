@@ -16,7 +16,7 @@ def add_parts(conn: Connection, org_id: UUID, message_id: int, parts: list[Part]
     for position, part in enumerate(parts):
         conn.execute(
             """WITH blob AS (
-                   INSERT INTO blobs (sha256, size, data) VALUES (%(sha)s, %(size)s, %(data)s)
+                   INSERT INTO blobs (sha256, size, data) VALUES (%(sha)s, %(size)s, %(data)b)
                    ON CONFLICT DO NOTHING)
                INSERT INTO attachments (org_id, message_id, position, blob_sha256, filename,
                                         original_filename, mime_type, size, is_inline,

@@ -34,7 +34,7 @@ def claim_with_raw(
     conn: Connection, message_id: int, stage: str | None
 ) -> tuple[Message, bytes] | None:
     """``claim``, and the raw bytes in the same round trip (for a stage that reads them)."""
-    row = conn.execute(CLAIM_WITH_RAW_SQL, (message_id,)).fetchone()
+    row = conn.execute(CLAIM_WITH_RAW_SQL, (message_id,), binary=True).fetchone()
     if row is None:
         return None
     msg = Message(**{name: row[name] for name in _NAMES})
