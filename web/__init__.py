@@ -33,6 +33,8 @@ class RowIdConverter(IntegerConverter):
 
 
 def create_app(settings: Settings | None = None) -> Flask:
+    """A new app. Each view module's ``blueprint()`` builds its routes afresh for it, so
+    two apps in one process (tests, workers) share no blueprint."""
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config["INTAKE_SETTINGS"] = settings
@@ -46,8 +48,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["intake_ratelimit"] = KeyRateLimiter(settings)
     db.init_app(app)
     request_checks.register(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(metrics.bp)
+    app.register_blueprint(health.blueprint())
+    app.register_blueprint(metrics.blueprint())
     from web import api, families, openapi
 
     api.register(app)

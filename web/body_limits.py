@@ -20,7 +20,8 @@ LARGE_BODY = "intake_large_body"
 
 
 def large_body(view: F) -> F:
-    """Mark a view that takes raw mail or attachments (place it right under the route)."""
+    """Mark a view that takes raw mail or attachments (the outermost decorator, so the
+    function its blueprint routes to carries the mark)."""
     setattr(view, LARGE_BODY, True)
     return view
 

@@ -7,15 +7,18 @@ from flask import Blueprint, current_app, jsonify
 from pipeline import db
 from web.db import get_conn
 
-bp = Blueprint("health", __name__)
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("health", __name__)
+    bp.get("/healthz")(healthz)
+    bp.get("/readyz")(readyz)
+    return bp
 
 
-@bp.get("/healthz")
 def healthz():
     return jsonify({"status": "ok"})
 
 
-@bp.get("/readyz")
 def readyz():
     checks = {"postgres": _check_postgres(), "redis": _check_redis()}
     ready = all(checks.values())

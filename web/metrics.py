@@ -18,12 +18,16 @@ from pipeline.stage_order import ORDER
 from pipeline.store import messages
 from web.db import get_conn
 
-bp = Blueprint("metrics", __name__)
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("metrics", __name__)
+    bp.get("/metrics")(scrape)
+    return bp
+
 
 QUEUES = tuple(dict.fromkeys(queues.QUEUES.values()))
 
 
-@bp.get("/metrics")
 def scrape() -> Response | tuple[Response, int, dict[str, str]]:
     settings = current_app.config["INTAKE_SETTINGS"]
     refusal = _refusal(settings.metrics_token)

@@ -43,7 +43,7 @@ def register(app: Flask) -> None:
         send_configs,
         accounts,
     ):
-        app.register_blueprint(module.bp)
+        app.register_blueprint(module.blueprint())
     from web import hooks
 
     hooks.register(app)

@@ -29,7 +29,20 @@ from web.db import get_conn
 from web.envelopes import ok
 from web.openapi import spec
 
-bp = Blueprint("accounts", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("accounts", __name__, url_prefix="/api")
+    bp.get("/accounts")(list_accounts)
+    bp.post("/accounts")(create_account)
+    bp.get("/accounts/<int:account_id>")(get_account)
+    bp.put("/accounts/<int:account_id>")(update_account)
+    bp.post("/accounts/<int:account_id>/test")(test_account)
+    bp.post("/accounts/<int:account_id>/sync")(sync_account)
+    bp.get("/accounts/<int:account_id>/folders")(list_folders)
+    bp.get("/accounts/<int:account_id>/stats")(account_stats)
+    bp.delete("/accounts/<int:account_id>")(delete_account)
+    return bp
+
 
 TAGS = ["accounts"]
 # A web request must not wait on a dead server as long as a background sync may.
@@ -104,7 +117,6 @@ def _saved(save) -> dict[str, Any]:
         return save()
 
 
-@bp.get("/accounts")
 @require("read")
 @spec.validate(query=schemas.AccountListQuery, tags=TAGS)
 def list_accounts(query: schemas.AccountListQuery):
@@ -115,7 +127,6 @@ def list_accounts(query: schemas.AccountListQuery):
     return ok([{**schemas.account(r), "stats": _stats(r["id"])} for r in rows])
 
 
-@bp.post("/accounts")
 @require("write")
 @spec.validate(json=schemas.AccountCreate, tags=TAGS)
 def create_account(json: schemas.AccountCreate):
@@ -129,7 +140,6 @@ def create_account(json: schemas.AccountCreate):
     return ok(schemas.account(row), 201)
 
 
-@bp.get("/accounts/<int:account_id>")
 @require("read")
 def get_account(account_id: int):
     """Account configuration and mail statistics (never the password: ``has_password``)."""
@@ -137,7 +147,6 @@ def get_account(account_id: int):
     return ok({**schemas.account(row), "stats": _stats(account_id)})
 
 
-@bp.put("/accounts/<int:account_id>")
 @require("write")
 @spec.validate(json=schemas.AccountUpdate, tags=TAGS)
 def update_account(account_id: int, json: schemas.AccountUpdate):
@@ -156,7 +165,6 @@ def update_account(account_id: int, json: schemas.AccountUpdate):
     return ok(schemas.account(row))
 
 
-@bp.post("/accounts/<int:account_id>/test")
 @require("write")
 def test_account(account_id: int):
     """Log in and list the folders, or report the precise error."""
@@ -170,7 +178,6 @@ def test_account(account_id: int):
     return ok({"connected": True, "folders": folders, "message": "Connection successful"})
 
 
-@bp.post("/accounts/<int:account_id>/sync")
 @require("write")
 @spec.validate(json=schemas.SyncRequestBody, tags=TAGS)
 def sync_account(account_id: int, json: schemas.SyncRequestBody):
@@ -192,7 +199,6 @@ def sync_account(account_id: int, json: schemas.SyncRequestBody):
     )
 
 
-@bp.get("/accounts/<int:account_id>/folders")
 @require("read")
 def list_folders(account_id: int):
     """The server's folders with message and unseen counts (IMAP STATUS)."""
@@ -205,7 +211,6 @@ def list_folders(account_id: int):
     return ok([asdict(s) for s in statuses])
 
 
-@bp.get("/accounts/<int:account_id>/stats")
 @require("read")
 def account_stats(account_id: int):
     """Mail counts of the account and the sync state of each folder."""
@@ -213,7 +218,6 @@ def account_stats(account_id: int):
     return ok(_stats(account_id))
 
 
-@bp.delete("/accounts/<int:account_id>")
 @require("write")
 @spec.validate(query=schemas.DeleteQuery, tags=TAGS)
 def delete_account(account_id: int, query: schemas.DeleteQuery):

@@ -13,7 +13,14 @@ from web.downloads import blob_response
 from web.envelopes import ok
 from web.openapi import answers, native
 
-bp = Blueprint("attachments", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("attachments", __name__, url_prefix="/api")
+    bp.get("/emails/<int:email_id>/attachments")(list_for_email)
+    bp.get("/emails/<int:email_id>/attachments/<int:attachment_id>")(download_for_email)
+    bp.get("/attachments/<int:attachment_id>")(get_attachment)
+    bp.get("/attachments/<int:attachment_id>/download")(download_attachment)
+    return bp
 
 
 def load_attachment(attachment_id: int, email_id: int | None = None) -> dict:
@@ -27,7 +34,6 @@ def download(row: dict):
     return blob_response(get_conn(), row["blob_sha256"], row["mime_type"], row["filename"])
 
 
-@bp.get("/emails/<int:email_id>/attachments")
 @require("read")
 @native(resp=answers(404), tags=["attachments"])
 def list_for_email(email_id: int):
@@ -38,21 +44,18 @@ def list_for_email(email_id: int):
     return ok([{k: v for k, v in serialize.attachment(r).items() if k != "email_id"} for r in rows])
 
 
-@bp.get("/emails/<int:email_id>/attachments/<int:attachment_id>")
 @require("read")
 @native(resp=answers(404, body=None), tags=["attachments"])
 def download_for_email(email_id: int, attachment_id: int):
     return download(load_attachment(attachment_id, email_id))
 
 
-@bp.get("/attachments/<int:attachment_id>")
 @require("read")
 @native(resp=answers(404), tags=["attachments"])
 def get_attachment(attachment_id: int):
     return ok(serialize.attachment(load_attachment(attachment_id)))
 
 
-@bp.get("/attachments/<int:attachment_id>/download")
 @require("read")
 @native(resp=answers(404, body=None), tags=["attachments"])
 def download_attachment(attachment_id: int):

@@ -24,7 +24,22 @@ from web.db import get_conn
 from web.envelopes import ok, pagination
 from web.openapi import DeletedEnvelope, answers, native
 
-bp = Blueprint("categories", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("categories", __name__, url_prefix="/api")
+    bp.get("/categories")(list_categories)
+    bp.get("/categories/<int:category_id>")(get_category)
+    bp.get("/categories/<int:category_id>/emails")(category_emails)
+    bp.post("/categories")(create_category)
+    bp.put("/categories/<int:category_id>")(update_category)
+    bp.patch("/categories/<int:category_id>")(update_category)
+    bp.delete("/categories/<int:category_id>")(delete_category)
+    bp.get("/categories/<int:category_id>/rules")(list_rules)
+    bp.post("/categories/<int:category_id>/rules")(create_rule)
+    bp.put("/categories/<int:category_id>/rules/<int:rule_id>")(update_rule)
+    bp.patch("/categories/<int:category_id>/rules/<int:rule_id>")(update_rule)
+    bp.delete("/categories/<int:category_id>/rules/<int:rule_id>")(delete_rule)
+    return bp
 
 
 def slugify(name: str) -> str:
@@ -48,7 +63,6 @@ def check_slug(slug: str, except_id: int | None = None) -> None:
         raise Conflict(f"A category with slug '{slug}' exists", "slug")
 
 
-@bp.get("/categories")
 @require("read")
 @native(query=CategoryListQuery, resp=answers(), tags=["categories"])
 def list_categories(query: CategoryListQuery):
@@ -60,14 +74,12 @@ def list_categories(query: CategoryListQuery):
     return ok([serialize.category(r) for r in rows])
 
 
-@bp.get("/categories/<int:category_id>")
 @require("read")
 @native(resp=answers(404), tags=["categories"])
 def get_category(category_id: int):
     return ok(with_rules([load_category(category_id)])[0])
 
 
-@bp.get("/categories/<int:category_id>/emails")
 @require("read")
 @native(query=CategoryEmailsQuery, resp=answers(404), tags=["categories"])
 def category_emails(category_id: int, query: CategoryEmailsQuery):
@@ -85,7 +97,6 @@ def category_emails(category_id: int, query: CategoryEmailsQuery):
     )
 
 
-@bp.post("/categories")
 @require("write")
 @native(json=CategoryCreate, resp=answers(409, ok=201), tags=["categories"])
 def create_category(json: CategoryCreate):
@@ -96,8 +107,6 @@ def create_category(json: CategoryCreate):
     return ok(with_rules([load_category(category_id)])[0], 201)
 
 
-@bp.patch("/categories/<int:category_id>")
-@bp.put("/categories/<int:category_id>")
 @require("write")
 @native(json=CategoryUpdate, resp=answers(404, 409), tags=["categories"])
 def update_category(category_id: int, json: CategoryUpdate):
@@ -112,7 +121,6 @@ def update_category(category_id: int, json: CategoryUpdate):
     return ok(with_rules([load_category(category_id)])[0])
 
 
-@bp.delete("/categories/<int:category_id>")
 @require("write")
 @native(resp=answers(404, body=DeletedEnvelope), tags=["categories"])
 def delete_category(category_id: int):
@@ -121,7 +129,6 @@ def delete_category(category_id: int):
     return jsonify({"success": True, "message": "Category deleted"})
 
 
-@bp.get("/categories/<int:category_id>/rules")
 @require("read")
 @native(resp=answers(404), tags=["categories"])
 def list_rules(category_id: int):
@@ -141,7 +148,6 @@ def load_rule(category_id: int, rule_id: int) -> dict[str, Any]:
     return row
 
 
-@bp.post("/categories/<int:category_id>/rules")
 @require("write")
 @native(json=RuleCreate, resp=answers(404, ok=201), tags=["categories"])
 def create_rule(category_id: int, json: RuleCreate):
@@ -154,8 +160,6 @@ def create_rule(category_id: int, json: RuleCreate):
     return ok(serialize.category_rule(load_rule(category_id, rule_id)), 201)
 
 
-@bp.patch("/categories/<int:category_id>/rules/<int:rule_id>")
-@bp.put("/categories/<int:category_id>/rules/<int:rule_id>")
 @require("write")
 @native(json=RuleUpdate, resp=answers(404), tags=["categories"])
 def update_rule(category_id: int, rule_id: int, json: RuleUpdate):
@@ -182,7 +186,6 @@ def update_rule(category_id: int, rule_id: int, json: RuleUpdate):
     return ok(serialize.category_rule(load_rule(category_id, rule_id)))
 
 
-@bp.delete("/categories/<int:category_id>/rules/<int:rule_id>")
 @require("write")
 @native(resp=answers(404, body=DeletedEnvelope), tags=["categories"])
 def delete_rule(category_id: int, rule_id: int):

@@ -16,7 +16,19 @@ from web.db import get_conn
 from web.envelopes import ok, pagination
 from web.openapi import DeletedEnvelope, Id, PageQuery, answers, native
 
-bp = Blueprint("emails", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("emails", __name__, url_prefix="/api")
+    bp.get("/emails")(list_emails)
+    bp.get("/emails/search")(search_emails)
+    bp.get("/emails/stats")(email_statistics)
+    bp.get("/emails/<int:email_id>")(get_email)
+    bp.get("/emails/<int:email_id>/raw")(get_email_raw)
+    bp.patch("/emails/<int:email_id>")(update_email)
+    bp.post("/emails/bulk")(bulk_action)
+    bp.delete("/emails/<int:email_id>")(delete_email)
+    return bp
+
 
 BulkAction = Literal["mark_read", "mark_unread", "star", "unstar", "archive", "unarchive", "delete"]
 
@@ -82,7 +94,6 @@ def email_filters(query: EmailListQuery) -> emails.EmailFilters:
     return emails.EmailFilters(**fields)
 
 
-@bp.get("/emails")
 @require("read")
 @native(query=EmailListQuery, resp=answers(404), tags=["emails"])
 def list_emails(query: EmailListQuery):
@@ -102,7 +113,6 @@ def list_emails(query: EmailListQuery):
     )
 
 
-@bp.get("/emails/search")
 @require("read")
 @native(query=SearchQuery, resp=answers(), tags=["emails"])
 def search_emails(query: SearchQuery):
@@ -117,7 +127,6 @@ def search_emails(query: SearchQuery):
     )
 
 
-@bp.get("/emails/stats")
 @require("read")
 @native(query=StatsQuery, resp=answers(404), tags=["emails"])
 def email_statistics(query: StatsQuery):
@@ -142,7 +151,6 @@ def email_detail(email_id: int) -> dict:
     )
 
 
-@bp.get("/emails/<int:email_id>")
 @require("read")
 @native(resp=answers(404), tags=["emails"])
 def get_email(email_id: int):
@@ -151,14 +159,12 @@ def get_email(email_id: int):
     return ok(email_detail(email_id))
 
 
-@bp.get("/emails/<int:email_id>/raw")
 @require("read")
 @native(resp=answers(404), tags=["emails"])
 def get_email_raw(email_id: int):
     return ok(serialize.email_raw(load_email(email_id)))
 
 
-@bp.patch("/emails/<int:email_id>")
 @require("write")
 @native(json=EmailPatch, resp=answers(404), tags=["emails"])
 def update_email(email_id: int, json: EmailPatch):
@@ -181,7 +187,6 @@ def update_email(email_id: int, json: EmailPatch):
     return ok(email_detail(email_id))
 
 
-@bp.post("/emails/bulk")
 @require("write")
 @native(json=BulkRequest, resp=answers(), tags=["emails"])
 def bulk_action(json: BulkRequest):
@@ -197,7 +202,6 @@ def bulk_action(json: BulkRequest):
     )
 
 
-@bp.delete("/emails/<int:email_id>")
 @require("write")
 @native(resp=answers(404, body=DeletedEnvelope), tags=["emails"])
 def delete_email(email_id: int):

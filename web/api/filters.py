@@ -13,7 +13,16 @@ from web.envelopes import ok
 from web.openapi import DeletedEnvelope, answers, native
 from web.serialize import iso
 
-bp = Blueprint("filters", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("filters", __name__, url_prefix="/api")
+    bp.get("/ignored-subjects")(list_ignored_subjects)
+    bp.post("/ignored-subjects")(add_ignored_subject)
+    bp.delete("/ignored-subjects/<int:entry_id>")(delete_ignored_subject)
+    bp.get("/excluded-emails")(list_excluded_emails)
+    bp.post("/excluded-emails")(add_excluded_email)
+    bp.delete("/excluded-emails/<int:entry_id>")(delete_excluded_email)
+    return bp
 
 
 class IgnoredSubjectCreate(BaseModel):
@@ -57,7 +66,6 @@ def remove(table: str, entry_id: int):
     return jsonify({"success": True, "message": "Entry deleted"})
 
 
-@bp.get("/ignored-subjects")
 @require("read")
 @native(resp=answers(), tags=["filters"])
 def list_ignored_subjects():
@@ -65,21 +73,18 @@ def list_ignored_subjects():
     return ok([entry(r, "subject") for r in found])
 
 
-@bp.post("/ignored-subjects")
 @require("write")
 @native(json=IgnoredSubjectCreate, resp=answers(409, ok=201), tags=["filters"])
 def add_ignored_subject(json: IgnoredSubjectCreate):
     return add("ignored_subjects", "subject", json.subject)
 
 
-@bp.delete("/ignored-subjects/<int:entry_id>")
 @require("write")
 @native(resp=answers(404, body=DeletedEnvelope), tags=["filters"])
 def delete_ignored_subject(entry_id: int):
     return remove("ignored_subjects", entry_id)
 
 
-@bp.get("/excluded-emails")
 @require("read")
 @native(resp=answers(), tags=["filters"])
 def list_excluded_emails():
@@ -87,14 +92,12 @@ def list_excluded_emails():
     return ok([entry(r, "email") for r in found])
 
 
-@bp.post("/excluded-emails")
 @require("write")
 @native(json=ExcludedEmailCreate, resp=answers(409, ok=201), tags=["filters"])
 def add_excluded_email(json: ExcludedEmailCreate):
     return add("excluded_emails", "email", json.email.lower())
 
 
-@bp.delete("/excluded-emails/<int:entry_id>")
 @require("write")
 @native(resp=answers(404, body=DeletedEnvelope), tags=["filters"])
 def delete_excluded_email(entry_id: int):

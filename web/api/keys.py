@@ -15,7 +15,16 @@ from web.envelopes import ok
 from web.openapi import answers, native
 from web.serialize import iso
 
-bp = Blueprint("keys", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("keys", __name__, url_prefix="/api")
+    bp.post("/auth/validate")(validate)
+    bp.get("/keys")(list_keys)
+    bp.post("/keys")(create_key)
+    bp.get("/keys/<int:key_id>")(get_key)
+    bp.delete("/keys/<int:key_id>")(revoke_key)
+    return bp
+
 
 Scope = Literal["read", "write", "send", "admin"]
 
@@ -51,21 +60,18 @@ def key_detail(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@bp.post("/auth/validate")
 @require(None)
 @native(resp=answers(), tags=["auth"])
 def validate():
     return ok({"valid": True, "key": key_info(g.api_key)})
 
 
-@bp.get("/keys")
 @require("admin")
 @native(resp=answers(), tags=["keys"])
 def list_keys():
     return ok([key_detail(r) for r in keys.list_keys(get_conn(), g.org_id)])
 
 
-@bp.post("/keys")
 @require("admin")
 @native(json=KeyCreate, resp=answers(ok=201), tags=["keys"])
 def create_key(json: KeyCreate):
@@ -83,7 +89,6 @@ def create_key(json: KeyCreate):
     return ok({**key_detail(row), **secret}, 201)
 
 
-@bp.get("/keys/<int:key_id>")
 @require("admin")
 @native(resp=answers(404), tags=["keys"])
 def get_key(key_id: int):
@@ -93,7 +98,6 @@ def get_key(key_id: int):
     return ok(key_detail(row))
 
 
-@bp.delete("/keys/<int:key_id>")
 @require("admin")
 @native(resp=answers(404), tags=["keys"])
 def revoke_key(key_id: int):

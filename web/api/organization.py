@@ -17,7 +17,17 @@ from web.hooks import rpc_gate
 from web.openapi import Id, PageQuery, answers, native
 from web.serialize import iso
 
-bp = Blueprint("organization", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("organization", __name__, url_prefix="/api")
+    bp.get("/delivery-events")(list_delivery_events)
+    bp.get("/delivery-events/<int:event_id>")(get_delivery_event)
+    bp.get("/organization")(get_organization)
+    bp.patch("/organization")(update_organization)
+    bp.post("/organization/rpc-secret")(issue_rpc_secret)
+    bp.delete("/organization/rpc-secret")(clear_rpc_secret)
+    return bp
+
 
 Event = Literal[EVENTS]  # type: ignore[valid-type]
 
@@ -72,7 +82,6 @@ def organization(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@bp.get("/delivery-events")
 @require("read")
 @native(query=DeliveryQuery, resp=answers(404), tags=["delivery events"])
 def list_delivery_events(query: DeliveryQuery):
@@ -90,7 +99,6 @@ def list_delivery_events(query: DeliveryQuery):
     )
 
 
-@bp.get("/delivery-events/<int:event_id>")
 @require("read")
 @native(resp=answers(404), tags=["delivery events"])
 def get_delivery_event(event_id: int):
@@ -100,14 +108,12 @@ def get_delivery_event(event_id: int):
     return ok(delivery_event(row))
 
 
-@bp.get("/organization")
 @require("read")
 @native(resp=answers(), tags=["organization"])
 def get_organization():
     return ok(organization(delivery_queries.organization(get_conn(), g.org_id)))
 
 
-@bp.patch("/organization")
 @require("admin")
 @native(json=OrganizationPatch, resp=answers(), tags=["organization"])
 def update_organization(json: OrganizationPatch):
@@ -120,7 +126,6 @@ def update_organization(json: OrganizationPatch):
     return ok(organization(delivery_queries.organization(conn, g.org_id)))
 
 
-@bp.post("/organization/rpc-secret")
 @require("admin")
 @native(resp=answers(ok=201), tags=["organization"])
 def issue_rpc_secret():
@@ -129,7 +134,6 @@ def issue_rpc_secret():
     return ok({"rpc_secret": secret, "header": rpc_gate.SECRET_HEADER}, 201)
 
 
-@bp.delete("/organization/rpc-secret")
 @require("admin")
 @native(resp=answers(), tags=["organization"])
 def clear_rpc_secret():

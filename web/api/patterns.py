@@ -22,7 +22,14 @@ from web.envelopes import ok
 from web.openapi import DeletedEnvelope, Id, answers, native
 from web.serialize import iso
 
-bp = Blueprint("patterns", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("patterns", __name__, url_prefix="/api")
+    bp.post("/patterns/detect")(detect_patterns)
+    bp.get("/patterns/rules")(list_rules)
+    bp.post("/patterns/rules")(create_rule)
+    bp.delete("/patterns/rules/<int:rule_id>")(delete_rule)
+    return bp
 
 
 class DetectRequest(BaseModel):
@@ -64,7 +71,6 @@ def match_json(match: PatternMatch) -> dict[str, Any]:
     return {"rule": rule, "value": match.value, "field": match.field, "position": match.start}
 
 
-@bp.post("/patterns/detect")
 @require("read")
 @native(json=DetectRequest, resp=answers(404), tags=["patterns"])
 def detect_patterns(json: DetectRequest):
@@ -84,7 +90,6 @@ def detect_patterns(json: DetectRequest):
     )
 
 
-@bp.get("/patterns/rules")
 @require("read")
 @native(resp=answers(), tags=["patterns"])
 def list_rules():
@@ -93,7 +98,6 @@ def list_rules():
     return ok(builtin + own)
 
 
-@bp.post("/patterns/rules")
 @require("write")
 @native(json=PatternRuleCreate, resp=answers(409, ok=201), tags=["patterns"])
 def create_rule(json: PatternRuleCreate):
@@ -106,7 +110,6 @@ def create_rule(json: PatternRuleCreate):
     return ok(own_rule(patterns.get(conn, g.org_id, rule_id)), 201)
 
 
-@bp.delete("/patterns/rules/<int:rule_id>")
 @require("write")
 @native(resp=answers(404, body=DeletedEnvelope), tags=["patterns"])
 def delete_rule(rule_id: int):

@@ -17,7 +17,24 @@ from web.db import get_conn
 from web.envelopes import ok, pagination
 from web.openapi import Address, Id, PageQuery, answers, native
 
-bp = Blueprint("people", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("people", __name__, url_prefix="/api")
+    bp.get("/contacts")(list_contacts)
+    bp.get("/contacts/<int:contact_id>")(get_contact)
+    bp.patch("/contacts/<int:contact_id>")(update_contact)
+    bp.get("/customers")(list_customers)
+    bp.post("/customers")(create_customer)
+    bp.get("/customers/<int:customer_id>")(get_customer)
+    bp.put("/customers/<int:customer_id>")(update_customer)
+    bp.patch("/customers/<int:customer_id>")(update_customer)
+    bp.get("/agents")(list_agents)
+    bp.post("/agents")(create_agent)
+    bp.get("/agents/<int:agent_id>")(get_agent)
+    bp.put("/agents/<int:agent_id>")(update_agent)
+    bp.patch("/agents/<int:agent_id>")(update_agent)
+    bp.post("/agents/<int:agent_id>/deactivate")(deactivate_agent)
+    return bp
 
 
 class ContactQuery(PageQuery):
@@ -97,7 +114,6 @@ def check_customer(customer_id: int | None) -> None:
         raise NotFound("Customer not found", "customer_id")
 
 
-@bp.get("/contacts")
 @require("read")
 @native(query=ContactQuery, resp=answers(), tags=["contacts"])
 def list_contacts(query: ContactQuery):
@@ -107,14 +123,12 @@ def list_contacts(query: ContactQuery):
     return listed(found, query, serialize.contact)
 
 
-@bp.get("/contacts/<int:contact_id>")
 @require("read")
 @native(resp=answers(404), tags=["contacts"])
 def get_contact(contact_id: int):
     return ok(serialize.contact(load("contacts", contact_id, "Contact")))
 
 
-@bp.patch("/contacts/<int:contact_id>")
 @require("write")
 @native(json=ContactPatch, resp=answers(404), tags=["contacts"])
 def update_contact(contact_id: int, json: ContactPatch):
@@ -127,7 +141,6 @@ def update_contact(contact_id: int, json: ContactPatch):
     return ok(serialize.contact(row))
 
 
-@bp.get("/customers")
 @require("read")
 @native(query=CustomerQuery, resp=answers(), tags=["customers"])
 def list_customers(query: CustomerQuery):
@@ -135,7 +148,6 @@ def list_customers(query: CustomerQuery):
     return listed(found, query, serialize.customer)
 
 
-@bp.post("/customers")
 @require("write")
 @native(json=CustomerCreate, resp=answers(ok=201), tags=["customers"])
 def create_customer(json: CustomerCreate):
@@ -145,15 +157,12 @@ def create_customer(json: CustomerCreate):
     return ok(serialize.customer(row), 201)
 
 
-@bp.get("/customers/<int:customer_id>")
 @require("read")
 @native(resp=answers(404), tags=["customers"])
 def get_customer(customer_id: int):
     return ok(serialize.customer(load("customers", customer_id, "Customer")))
 
 
-@bp.patch("/customers/<int:customer_id>")
-@bp.put("/customers/<int:customer_id>")
 @require("write")
 @native(json=CustomerPatch, resp=answers(404), tags=["customers"])
 def update_customer(customer_id: int, json: CustomerPatch):
@@ -171,7 +180,6 @@ def update_customer(customer_id: int, json: CustomerPatch):
     return ok(serialize.customer(row))
 
 
-@bp.get("/agents")
 @require("read")
 @native(query=AgentQuery, resp=answers(), tags=["agents"])
 def list_agents(query: AgentQuery):
@@ -185,7 +193,6 @@ def check_agent_unique(values: dict[str, Any], except_id: int | None = None) -> 
         raise Conflict(f"Another agent has this {taken}", taken)
 
 
-@bp.post("/agents")
 @require("write")
 @native(json=AgentCreate, resp=answers(409, ok=201), tags=["agents"])
 def create_agent(json: AgentCreate):
@@ -195,15 +202,12 @@ def create_agent(json: AgentCreate):
     return ok(serialize.agent(row), 201)
 
 
-@bp.get("/agents/<int:agent_id>")
 @require("read")
 @native(resp=answers(404), tags=["agents"])
 def get_agent(agent_id: int):
     return ok(serialize.agent(load("agents", agent_id, "Agent")))
 
 
-@bp.patch("/agents/<int:agent_id>")
-@bp.put("/agents/<int:agent_id>")
 @require("write")
 @native(json=AgentPatch, resp=answers(404, 409), tags=["agents"])
 def update_agent(agent_id: int, json: AgentPatch):
@@ -216,7 +220,6 @@ def update_agent(agent_id: int, json: AgentPatch):
     return ok(serialize.agent(row))
 
 
-@bp.post("/agents/<int:agent_id>/deactivate")
 @require("write")
 @native(resp=answers(404), tags=["agents"])
 def deactivate_agent(agent_id: int):

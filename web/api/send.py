@@ -27,7 +27,14 @@ from web.serialize import iso
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("send", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("send", __name__, url_prefix="/api")
+    bp.post("/send")(send)
+    bp.get("/send/status/<path:reference>")(status)
+    bp.get("/send/history")(history)
+    return bp
+
 
 MAX_RECIPIENTS = 50
 
@@ -84,7 +91,6 @@ class HistoryQuery(PageQuery):
     until: date | None = Field(None, description="Sent on or before this day (Y-m-d)")
 
 
-@bp.post("/send")
 @large_body
 @require("send")
 @spec.validate(json=SendRequest, tags=["send"])
@@ -101,7 +107,6 @@ def send(json: SendRequest):
     return ok(body, 202)
 
 
-@bp.get("/send/status/<path:reference>")
 @require("read")
 @spec.validate(tags=["send"])
 def status(reference: str):
@@ -113,7 +118,6 @@ def status(reference: str):
     return ok({**sent_mail(row), "events": [event(e) for e in events]})
 
 
-@bp.get("/send/history")
 @require("read")
 @spec.validate(query=HistoryQuery, tags=["send"])
 def history(query: HistoryQuery):

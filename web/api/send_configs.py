@@ -21,7 +21,16 @@ from web.envelopes import ok
 from web.openapi import spec
 from web.serialize import iso
 
-bp = Blueprint("send_configs", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("send_configs", __name__, url_prefix="/api")
+    bp.get("/send/configs")(list_configs)
+    bp.post("/send/configs")(create_config)
+    bp.get("/send/configs/<int:config_id>")(get_config)
+    bp.patch("/send/configs/<int:config_id>")(update_config)
+    bp.delete("/send/configs/<int:config_id>")(delete_config)
+    return bp
+
 
 Host = Annotated[str, AfterValidator(check_header_text), Field(min_length=1, max_length=255)]
 Address = Annotated[str, AfterValidator(check_address)]
@@ -56,14 +65,12 @@ class ConfigUpdate(BaseModel):
 REQUIRED_ON_UPDATE = ("name", "host", "port", "tls_mode", "from_email", "is_default")
 
 
-@bp.get("/send/configs")
 @require("admin")
 @spec.validate(tags=["send"])
 def list_configs():
     return ok([config(r) for r in send_configs.list_configs(get_conn(), g.org_id)])
 
 
-@bp.post("/send/configs")
 @require("admin")
 @spec.validate(json=ConfigCreate, tags=["send"])
 def create_config(json: ConfigCreate):
@@ -75,14 +82,12 @@ def create_config(json: ConfigCreate):
     return ok(config(send_configs.get_config(conn, g.org_id, created.id)), 201)
 
 
-@bp.get("/send/configs/<int:config_id>")
 @require("admin")
 @spec.validate(tags=["send"])
 def get_config(config_id: int):
     return ok(config(_get(config_id)))
 
 
-@bp.patch("/send/configs/<int:config_id>")
 @require("admin")
 @spec.validate(json=ConfigUpdate, tags=["send"])
 def update_config(config_id: int, json: ConfigUpdate):
@@ -97,7 +102,6 @@ def update_config(config_id: int, json: ConfigUpdate):
     return ok(config(_get(config_id)))
 
 
-@bp.delete("/send/configs/<int:config_id>")
 @require("admin")
 @spec.validate(tags=["send"])
 def delete_config(config_id: int):

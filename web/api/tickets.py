@@ -16,7 +16,16 @@ from web.db import get_conn
 from web.envelopes import ok, pagination
 from web.openapi import Id, PageQuery, answers, native
 
-bp = Blueprint("tickets", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("tickets", __name__, url_prefix="/api")
+    bp.get("/tickets")(list_tickets)
+    bp.get("/tickets/<int:ticket_id>")(get_ticket)
+    bp.patch("/tickets/<int:ticket_id>")(update_ticket)
+    bp.post("/tickets/<int:ticket_id>/notes")(add_note)
+    bp.get("/tickets/<int:ticket_id>/events")(ticket_events)
+    return bp
+
 
 Status = Literal["new", "reply", "pending", "solved", "closed", "on-hold"]
 Label = Field(min_length=1, max_length=100)
@@ -90,7 +99,6 @@ def check_agents(agent_ids: list[int], field: str) -> None:
         raise NotFound(f"Unknown or inactive agents: {unknown}", field)
 
 
-@bp.get("/tickets")
 @require("read")
 @native(query=TicketQuery, resp=answers(), tags=["tickets"])
 def list_tickets(query: TicketQuery):
@@ -115,14 +123,12 @@ def list_tickets(query: TicketQuery):
     )
 
 
-@bp.get("/tickets/<int:ticket_id>")
 @require("read")
 @native(resp=answers(404), tags=["tickets"])
 def get_ticket(ticket_id: int):
     return ok(full_ticket(ticket_id))
 
 
-@bp.patch("/tickets/<int:ticket_id>")
 @require("write")
 @native(json=TicketPatch, resp=answers(404), tags=["tickets"])
 def update_ticket(ticket_id: int, json: TicketPatch):
@@ -151,7 +157,6 @@ def update_ticket(ticket_id: int, json: TicketPatch):
     return ok(full_ticket(ticket_id))
 
 
-@bp.post("/tickets/<int:ticket_id>/notes")
 @require("write")
 @native(json=NoteCreate, resp=answers(404, ok=201), tags=["tickets"])
 def add_note(ticket_id: int, json: NoteCreate):
@@ -167,7 +172,6 @@ def add_note(ticket_id: int, json: NoteCreate):
     return ok(serialize.ticket_message(note), 201)
 
 
-@bp.get("/tickets/<int:ticket_id>/events")
 @require("read")
 @native(resp=answers(404), tags=["tickets"])
 def ticket_events(ticket_id: int):

@@ -22,7 +22,14 @@ from web.envelopes import ok
 from web.openapi import spec
 from web.serialize import iso
 
-bp = Blueprint("voicemail_patterns", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("voicemail_patterns", __name__, url_prefix="/api")
+    bp.get("/voicemails/patterns")(list_patterns)
+    bp.post("/voicemails/patterns")(create_pattern)
+    bp.delete("/voicemails/patterns/<int:pattern_id>")(delete_pattern)
+    return bp
+
 
 GROUPS = {"caller", "receiver"}
 
@@ -56,7 +63,6 @@ class PatternCreate(BaseModel):
         return self
 
 
-@bp.get("/voicemails/patterns")
 @require("read")
 @spec.validate(tags=["voicemails"])
 def list_patterns():
@@ -68,7 +74,6 @@ def list_patterns():
     return ok({"patterns": [pattern(r) for r in rows], "built_in": built_in})
 
 
-@bp.post("/voicemails/patterns")
 @require("write")
 @spec.validate(json=PatternCreate, tags=["voicemails"])
 def create_pattern(json: PatternCreate):
@@ -77,7 +82,6 @@ def create_pattern(json: PatternCreate):
     )
 
 
-@bp.delete("/voicemails/patterns/<int:pattern_id>")
 @require("write")
 @spec.validate(tags=["voicemails"])
 def delete_pattern(pattern_id: int):

@@ -19,7 +19,15 @@ from web.envelopes import ok, pagination
 from web.openapi import Id, PageQuery, spec
 from web.serialize import iso
 
-bp = Blueprint("voicemails", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("voicemails", __name__, url_prefix="/api")
+    bp.get("/voicemails")(list_voicemails)
+    bp.get("/voicemails/<int:voicemail_id>")(get_voicemail)
+    bp.patch("/voicemails/<int:voicemail_id>")(patch_voicemail)
+    bp.get("/voicemails/<int:voicemail_id>/audio")(stream_audio)
+    return bp
+
 
 TRANSCODING_RETRY_SECONDS = 5
 
@@ -40,7 +48,6 @@ class VoicemailPatch(BaseModel):
     notes: str | None = Field(None, max_length=10_000)
 
 
-@bp.get("/voicemails")
 @require("read")
 @spec.validate(query=VoicemailQuery, tags=["voicemails"])
 def list_voicemails(query: VoicemailQuery):
@@ -53,14 +60,12 @@ def list_voicemails(query: VoicemailQuery):
     )
 
 
-@bp.get("/voicemails/<int:voicemail_id>")
 @require("read")
 @spec.validate(tags=["voicemails"])
 def get_voicemail(voicemail_id: int):
     return ok(voicemail(_get(voicemail_id)))
 
 
-@bp.patch("/voicemails/<int:voicemail_id>")
 @require("write")
 @spec.validate(json=VoicemailPatch, tags=["voicemails"])
 def patch_voicemail(voicemail_id: int, json: VoicemailPatch):
@@ -72,7 +77,6 @@ def patch_voicemail(voicemail_id: int, json: VoicemailPatch):
     return ok(voicemail(_get(voicemail_id)))
 
 
-@bp.get("/voicemails/<int:voicemail_id>/audio")
 @require("read")
 @spec.validate(tags=["voicemails"])
 def stream_audio(voicemail_id: int):

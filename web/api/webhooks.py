@@ -25,7 +25,17 @@ from web.envelopes import ok
 from web.openapi import spec
 from web.serialize import iso
 
-bp = Blueprint("webhooks", __name__, url_prefix="/api")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("webhooks", __name__, url_prefix="/api")
+    bp.get("/webhooks")(list_webhooks)
+    bp.post("/webhooks")(create_webhook)
+    bp.get("/webhooks/<int:webhook_id>")(get_webhook)
+    bp.put("/webhooks/<int:webhook_id>")(update_webhook)
+    bp.delete("/webhooks/<int:webhook_id>")(delete_webhook)
+    bp.post("/webhooks/<int:webhook_id>/test")(test_webhook)
+    return bp
+
 
 SUPPORTED_EVENTS = (
     "email.received",
@@ -120,7 +130,6 @@ def _found(webhook_id: int) -> dict[str, Any]:
     return row
 
 
-@bp.get("/webhooks")
 @require("read")
 @spec.validate(tags=["webhooks"])
 def list_webhooks():
@@ -128,7 +137,6 @@ def list_webhooks():
     return ok({"webhooks": [serialize(r) for r in rows], "supported_events": SUPPORTED_EVENTS})
 
 
-@bp.post("/webhooks")
 @require("write")
 @spec.validate(json=WebhookCreate, tags=["webhooks"])
 def create_webhook(json: WebhookCreate):
@@ -147,14 +155,12 @@ def create_webhook(json: WebhookCreate):
     return ok({**serialize(row), **shown}, 201)
 
 
-@bp.get("/webhooks/<int:webhook_id>")
 @require("read")
 @spec.validate(tags=["webhooks"])
 def get_webhook(webhook_id: int):
     return ok(serialize(_found(webhook_id)))
 
 
-@bp.put("/webhooks/<int:webhook_id>")
 @require("write")
 @spec.validate(json=WebhookUpdate, tags=["webhooks"])
 def update_webhook(webhook_id: int, json: WebhookUpdate):
@@ -174,7 +180,6 @@ def update_webhook(webhook_id: int, json: WebhookUpdate):
     return ok(serialize(row))
 
 
-@bp.delete("/webhooks/<int:webhook_id>")
 @require("write")
 @spec.validate(tags=["webhooks"])
 def delete_webhook(webhook_id: int):
@@ -183,7 +188,6 @@ def delete_webhook(webhook_id: int):
     return ok({"id": webhook_id, "message": "Webhook deleted"})
 
 
-@bp.post("/webhooks/<int:webhook_id>/test")
 @require("write")
 @spec.validate(tags=["webhooks"])
 def test_webhook(webhook_id: int):

@@ -12,10 +12,10 @@ FAMILIES = (incoming_mails, message_api, mail_admin)
 
 
 def register(app: Flask) -> None:
-    """Each family's blueprint brings its own ``InputError`` envelope (set where the
-    blueprint is defined, so registering it in a second app changes nothing)."""
+    """Each family's blueprint brings its own ``InputError`` envelope, set by the
+    family's ``blueprint()``, which builds a new one for every app."""
     for family in FAMILIES:
-        app.register_blueprint(family.bp)
+        app.register_blueprint(family.blueprint())
 
 
 def error_for_path(path: str, status: int, message: str) -> Response | None:

@@ -30,7 +30,15 @@ SECURITY = {"Bearer": []}
 # The seed's JavaScript example spells the filter in camelCase.
 FILTER_ALIASES = {"outTicket": "out_ticket", "replyToClosedTicket": "reply_to_closed_ticket"}
 
-bp = Blueprint("incoming_mails", __name__, url_prefix=PREFIX)
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("incoming_mails", __name__, url_prefix=PREFIX)
+    bp.register_error_handler(InputError, input_error)
+    bp.get("")(list_mails)
+    bp.delete("/<int:mail_id>")(delete_mail)
+    bp.put("/<int:mail_id>/ticket")(convert_to_ticket)
+    bp.put("/<int:mail_id>/reply")(convert_to_reply)
+    return bp
 
 
 class IncomingMailQuery(BaseModel):
@@ -48,14 +56,12 @@ def error_response(status: int, message: str, field: str | None = None):
     return laravel.error(status, message, field)
 
 
-@bp.errorhandler(InputError)
 def input_error(exc: InputError):
     # This family documents validation failures as 400, where spectree says 422.
     status = 400 if exc.status == VALIDATION_STATUS else exc.status
     return error_response(status, exc.message, exc.field)
 
 
-@bp.get("")
 @require("read")
 @spec.validate(query=IncomingMailQuery, tags=TAGS, security=SECURITY)
 def list_mails(query: IncomingMailQuery):
@@ -70,7 +76,6 @@ def list_mails(query: IncomingMailQuery):
     )
 
 
-@bp.delete("/<int:mail_id>")
 @require("write")
 @spec.validate(tags=TAGS, security=SECURITY)
 def delete_mail(mail_id: int):
@@ -80,7 +85,6 @@ def delete_mail(mail_id: int):
     return jsonify({"message": "Incoming mail deleted successfully."}), 201
 
 
-@bp.put("/<int:mail_id>/ticket")
 @require("write")
 @spec.validate(json=ConvertToTicket, tags=TAGS, security=SECURITY)
 def convert_to_ticket(mail_id: int, json: ConvertToTicket):
@@ -92,7 +96,6 @@ def convert_to_ticket(mail_id: int, json: ConvertToTicket):
     return jsonify(ticket), 201
 
 
-@bp.put("/<int:mail_id>/reply")
 @require("write")
 @spec.validate(tags=TAGS, security=SECURITY)
 def convert_to_reply(mail_id: int):

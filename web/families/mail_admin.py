@@ -31,14 +31,32 @@ EMAIL = r"^[^@\s<>]+@[^@\s<>]+$"
 EXCLUDED = r"^([^@\s<>]+@[^@\s<>]+|@[^@\s<>]+)$"
 F = TypeVar("F", bound=Callable[..., Any])
 
-bp = Blueprint("mail_admin", __name__, url_prefix=PREFIX)
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("mail_admin", __name__, url_prefix=PREFIX)
+    bp.register_error_handler(InputError, input_error)
+    bp.before_request(json_only)
+    bp.post("/mailboxes")(list_mailboxes)
+    bp.post("/mailboxes/create")(create_mailbox)
+    bp.post("/mailboxes/update")(update_mailbox)
+    bp.post("/mailboxes/set-password")(set_password)
+    bp.post("/mailboxes/delete")(delete_mailbox)
+    bp.post("/subjects")(list_subjects)
+    bp.post("/subjects/create")(create_subject)
+    bp.post("/subjects/delete")(delete_subject)
+    bp.post("/excluded-emails")(list_excluded)
+    bp.post("/excluded-emails/create")(create_excluded)
+    bp.post("/excluded-emails/delete")(delete_excluded)
+    bp.post("/sent-mail")(recent_sent)
+    bp.post("/sent-mail/search")(search_sent)
+    bp.post("/sent-mail/show")(show_sent)
+    return bp
 
 
 def error_response(status: int, message: str, field: str | None = None):
     return laravel.error(status, message, field)
 
 
-@bp.errorhandler(InputError)
 def input_error(exc: InputError):
     return error_response(exc.status, exc.message, exc.field)
 
@@ -65,7 +83,6 @@ def ability(name: str) -> Callable[[F], F]:
     return decorate
 
 
-@bp.before_request
 def json_only():
     if request.content_length and not request.is_json:
         raise InputError("Send the request body as application/json", None, 415)
@@ -134,7 +151,6 @@ class SentSearch(BaseModel):
     limit: int = Field(25, ge=1, le=100)
 
 
-@bp.post("/mailboxes")
 @ability("mail:read")
 @spec.validate(json=NoBody, tags=TAGS, security=SECURITY)
 def list_mailboxes(json: NoBody):
@@ -149,7 +165,6 @@ def list_mailboxes(json: NoBody):
     )
 
 
-@bp.post("/mailboxes/create")
 @ability("mail:write")
 @spec.validate(json=MailboxCreate, tags=TAGS, security=SECURITY)
 def create_mailbox(json: MailboxCreate):
@@ -163,7 +178,6 @@ def create_mailbox(json: MailboxCreate):
     return data(mailbox_item(mailbox_admin.get(conn, g.org_id, mailbox_id)), 201)
 
 
-@bp.post("/mailboxes/update")
 @ability("mail:write")
 @spec.validate(json=MailboxUpdate, tags=TAGS, security=SECURITY)
 def update_mailbox(json: MailboxUpdate):
@@ -180,7 +194,6 @@ def update_mailbox(json: MailboxUpdate):
     return data(mailbox_item(mailbox_admin.get(conn, g.org_id, json.mailbox_id)))
 
 
-@bp.post("/mailboxes/set-password")
 @ability("mail:write")
 @spec.validate(json=SetPassword, tags=TAGS, security=SECURITY)
 def set_password(json: SetPassword):
@@ -193,7 +206,6 @@ def set_password(json: SetPassword):
     return data(mailbox_item(mailbox_admin.get(conn, g.org_id, json.mailbox_id)))
 
 
-@bp.post("/mailboxes/delete")
 @ability("mail:write")
 @spec.validate(json=MailboxRef, tags=TAGS, security=SECURITY)
 def delete_mailbox(json: MailboxRef):
@@ -203,7 +215,6 @@ def delete_mailbox(json: MailboxRef):
     return data({"id": json.mailbox_id, "deleted": True})
 
 
-@bp.post("/subjects")
 @ability("mail:read")
 @spec.validate(json=NoBody, tags=TAGS, security=SECURITY)
 def list_subjects(json: NoBody):
@@ -211,7 +222,6 @@ def list_subjects(json: NoBody):
     return _list("ignored_subjects")
 
 
-@bp.post("/subjects/create")
 @ability("mail:write")
 @spec.validate(json=SubjectCreate, tags=TAGS, security=SECURITY)
 def create_subject(json: SubjectCreate):
@@ -219,7 +229,6 @@ def create_subject(json: SubjectCreate):
     return _add("ignored_subjects", json.subject.strip(), "subject")
 
 
-@bp.post("/subjects/delete")
 @ability("mail:write")
 @spec.validate(json=EntryRef, tags=TAGS, security=SECURITY)
 def delete_subject(json: EntryRef):
@@ -227,7 +236,6 @@ def delete_subject(json: EntryRef):
     return _delete("ignored_subjects", json.id)
 
 
-@bp.post("/excluded-emails")
 @ability("mail:read")
 @spec.validate(json=NoBody, tags=TAGS, security=SECURITY)
 def list_excluded(json: NoBody):
@@ -235,7 +243,6 @@ def list_excluded(json: NoBody):
     return _list("excluded_emails")
 
 
-@bp.post("/excluded-emails/create")
 @ability("mail:write")
 @spec.validate(json=ExcludedCreate, tags=TAGS, security=SECURITY)
 def create_excluded(json: ExcludedCreate):
@@ -243,7 +250,6 @@ def create_excluded(json: ExcludedCreate):
     return _add("excluded_emails", json.email.strip().lower(), "email")
 
 
-@bp.post("/excluded-emails/delete")
 @ability("mail:write")
 @spec.validate(json=EntryRef, tags=TAGS, security=SECURITY)
 def delete_excluded(json: EntryRef):
@@ -251,7 +257,6 @@ def delete_excluded(json: EntryRef):
     return _delete("excluded_emails", json.id)
 
 
-@bp.post("/sent-mail")
 @ability("mail:read")
 @spec.validate(json=SentRecent, tags=TAGS, security=SECURITY)
 def recent_sent(json: SentRecent):
@@ -260,7 +265,6 @@ def recent_sent(json: SentRecent):
     return data([sent_item(r) for r in rows], range_days=json.range_days)
 
 
-@bp.post("/sent-mail/search")
 @ability("mail:read")
 @spec.validate(json=SentSearch, tags=TAGS, security=SECURITY)
 def search_sent(json: SentSearch):
@@ -269,7 +273,6 @@ def search_sent(json: SentSearch):
     return data([sent_item(r) for r in rows])
 
 
-@bp.post("/sent-mail/show")
 @ability("mail:read")
 @spec.validate(json=EntryRef, tags=TAGS, security=SECURITY)
 def show_sent(json: EntryRef):

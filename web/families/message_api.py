@@ -45,7 +45,16 @@ EMAIL_COLUMNS = [
     "ticketID",
 ]
 
-bp = Blueprint("message_api", __name__, url_prefix="/message")
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("message_api", __name__, url_prefix="/message")
+    bp.register_error_handler(InputError, input_error)
+    bp.get("/listTickets/<apiKey>/<userId>")(list_tickets)
+    bp.get("/grabTicket/<apiKey>/<userId>/<ticketId>")(grab_ticket)
+    bp.post("/insertTicket/<apiKey>/<userId>")(insert_ticket)
+    bp.get("/listTicketsEmails/<apiKey>/<userId>")(list_tickets_emails)
+    bp.get("/grabAttachment/<apiKey>/<userId>/<int:attachment_id>")(attachment)
+    return bp
 
 
 class ListTicketsQuery(BaseModel):
@@ -100,7 +109,6 @@ def error_response(status: int, message: str, field: str | None = None):
     return jsonify({"result": "error", "message": message}), status
 
 
-@bp.errorhandler(InputError)
 def input_error(exc: InputError):
     return error_response(exc.status, exc.message)
 
@@ -115,7 +123,6 @@ def success(payload: list[Any], next_url: str | None = None, meta: dict | None =
     return jsonify(body)
 
 
-@bp.get("/listTickets/<apiKey>/<userId>")
 @path_key("read")
 @spec.validate(query=ListTicketsQuery, tags=TAGS)
 def list_tickets(apiKey: str, userId: str, query: ListTicketsQuery):
@@ -130,7 +137,6 @@ def list_tickets(apiKey: str, userId: str, query: ListTicketsQuery):
     return success(items, next_url)
 
 
-@bp.get("/grabTicket/<apiKey>/<userId>/<ticketId>")
 @path_key("read")
 @spec.validate(tags=TAGS)
 def grab_ticket(apiKey: str, userId: str, ticketId: str):
@@ -144,7 +150,6 @@ def grab_ticket(apiKey: str, userId: str, ticketId: str):
     return success(messages, meta=_ticket_meta(conn, ticket))
 
 
-@bp.post("/insertTicket/<apiKey>/<userId>")
 @path_key("write")
 @spec.validate(json=InsertTicketBody, tags=TAGS)
 def insert_ticket(apiKey: str, userId: str, json: InsertTicketBody):
@@ -166,7 +171,6 @@ def insert_ticket(apiKey: str, userId: str, json: InsertTicketBody):
     return jsonify({"result": "success", "json": {"ticketID": ticket_id}})
 
 
-@bp.get("/listTicketsEmails/<apiKey>/<userId>")
 @path_key("read")
 @spec.validate(query=ListEmailsQuery, tags=TAGS)
 def list_tickets_emails(apiKey: str, userId: str, query: ListEmailsQuery):
@@ -185,7 +189,6 @@ def list_tickets_emails(apiKey: str, userId: str, query: ListEmailsQuery):
     return success(items, next_url)
 
 
-@bp.get("/grabAttachment/<apiKey>/<userId>/<int:attachment_id>")
 @path_key("read")
 @spec.validate(tags=TAGS)
 def attachment(apiKey: str, userId: str, attachment_id: int):

@@ -15,4 +15,4 @@ def register(app: Flask) -> None:
     from web.hooks import delivery, inbound, rpc
 
     for module in (inbound, rpc, delivery):
-        app.register_blueprint(module.bp)
+        app.register_blueprint(module.blueprint())

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from uuid import UUID
 
-from flask import g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pipeline.db import Connection
@@ -33,7 +33,19 @@ from web.body_limits import large_body
 from web.hooks import errors, replay, storing
 from web.openapi import spec
 
-bp = errors.blueprint("hooks_delivery", __name__)
+
+def blueprint() -> Blueprint:
+    bp = errors.blueprint("hooks_delivery", __name__)
+    for path in mailgun_events.PATHS:
+        bp.add_url_rule(
+            f"/{path}",
+            endpoint=path.replace("-", "_"),
+            view_func=mailgun_event,
+            methods=["POST"],
+            defaults={"path": path},
+        )
+    bp.post("/mail-report")(mail_report)
+    return bp
 
 
 @spec.validate(tags=["delivery events"])
@@ -47,16 +59,6 @@ def mailgun_event(path: str):
         ids, jobs = _record(conn, org_id, [event])
     storing.send_jobs(jobs)
     return jsonify({"success": True, "data": {"id": ids[0], "duplicate": ids[0] is None}}), 200
-
-
-for _path in mailgun_events.PATHS:
-    bp.add_url_rule(
-        f"/{_path}",
-        endpoint=_path.replace("-", "_"),
-        view_func=mailgun_event,
-        methods=["POST"],
-        defaults={"path": _path},
-    )
 
 
 def _signing_org(conn: Connection, message_id: str, signature: dict) -> UUID:
@@ -75,7 +77,6 @@ def _signing_org(conn: Connection, message_id: str, signature: dict) -> UUID:
     )
 
 
-@bp.post("/mail-report")
 @large_body
 @spec.validate(tags=["delivery events"])
 def mail_report():

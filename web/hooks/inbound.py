@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 
-from flask import jsonify, request
+from flask import Blueprint, jsonify, request
 
 from pipeline.db import Connection
 from pipeline.errors import InputError, NotFound, Unauthorized
@@ -25,10 +25,15 @@ from web.body_limits import large_body
 from web.hooks import errors, forms, replay, storing
 from web.openapi import spec
 
-bp = errors.blueprint("hooks_inbound", __name__, basic_auth=True, url_prefix=endpoints.PATH_PREFIX)
+
+def blueprint() -> Blueprint:
+    bp = errors.blueprint(
+        "hooks_inbound", __name__, basic_auth=True, url_prefix=endpoints.PATH_PREFIX
+    )
+    bp.post("/<provider>/<token>")(receive)
+    return bp
 
 
-@bp.post("/<provider>/<token>")
 @large_body
 @spec.validate(tags=["provider webhooks"])
 def receive(provider: str, token: str):

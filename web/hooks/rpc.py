@@ -9,7 +9,7 @@ the pipeline within the request so the answer can name the ticket.
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import Blueprint, jsonify, request
 
 from pipeline.errors import InputError, PermanentError
 from pipeline.intake.providers import generic
@@ -19,19 +19,20 @@ from web import db
 from web.hooks import errors, rpc_gate, storing
 from web.openapi import spec
 
-bp = errors.blueprint("rpc_inbound", __name__, url_prefix="/api/rpc")
+
+def blueprint() -> Blueprint:
+    bp = errors.blueprint("rpc_inbound", __name__, url_prefix="/api/rpc")
+    bp.before_request(rpc_gate.limit_by_address)
+    bp.before_request(_require_json)
+    bp.post("/tickets/email/inbound")(inbound_email)
+    return bp
 
 
-bp.before_request(rpc_gate.limit_by_address)
-
-
-@bp.before_request
 def _require_json() -> None:
     if request.get_json(silent=True) is None:
         raise InputError("body is not valid JSON", None, 400)
 
 
-@bp.post("/tickets/email/inbound")
 @spec.validate(json=InboundEmail, tags=["inbound"])
 def inbound_email(json: InboundEmail):
     mailbox = rpc_gate.admit(json)
