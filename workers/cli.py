@@ -148,14 +148,14 @@ def cmd_endpoint_create(args: argparse.Namespace) -> None:
 def cmd_replay(args: argparse.Namespace) -> None:
     """Reset the messages for another run (see ``pipeline.replay``), then enqueue them."""
     from pipeline import replay
-    from pipeline.store import messages
+    from pipeline.store import message_queries
 
     if not args.ids and not args.failed:
         sys.exit("name message ids or --failed")
     settings = _settings()
     os.environ.update(embedded.environment(settings))  # the broker reads the same servers
     with connect(settings.database_url) as conn:
-        ids = list(args.ids) + (messages.failed_ids(conn, args.org) if args.failed else [])
+        ids = list(args.ids) + (message_queries.failed_ids(conn, args.org) if args.failed else [])
         plan = replay.prepare(conn, ids, from_start=args.from_start)
     from pipeline.handover import hand_over
     from workers import runtime
