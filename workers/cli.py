@@ -21,7 +21,7 @@ from pipeline import crypto, mailbox_claims
 from pipeline.db import connect
 from pipeline.errors import InputError
 from pipeline.migrate import migrate
-from pipeline.store import endpoints, keys, mailboxes, send_configs
+from pipeline.store import endpoints, keys, mailboxes, organizations, send_configs
 
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 
@@ -52,7 +52,7 @@ def _key_json(issued: keys.IssuedKey, name: str | None = None) -> dict:
 
 def cmd_org_create(args: argparse.Namespace) -> None:
     with connect(_settings().database_url) as conn:
-        org_id = keys.create_org(conn, args.name)
+        org_id = organizations.create(conn, args.name)
         issued = keys.create_key(conn, org_id, list(keys.SCOPES), name="admin")
     _print(_key_json(issued, args.name))
 
