@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from config import embedded, load_settings  # noqa: E402
 from pipeline.db import connect  # noqa: E402
 from pipeline.migrate import migrate  # noqa: E402
-from pipeline.store import keys, mailboxes  # noqa: E402
+from pipeline.store import mailboxes, organizations  # noqa: E402
 
 ATTACHMENT = base64.encodebytes(os.urandom(1500)).decode()
 FILLER = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 130)[:7000]
@@ -194,7 +194,7 @@ def main() -> None:
     run = uuid4().hex[:8]
     address = f"bench-{run}@bench.example"
     with connect(settings.database_url) as conn:
-        org_id = keys.create_org(conn, f"bench {run}")
+        org_id = organizations.create(conn, f"bench {run}")
         mailboxes.create(conn, org_id, address)
         conn.commit()
         # Planner statistics, as autovacuum keeps them on a production server: a database

@@ -45,7 +45,7 @@ from bench.e2e import make_message  # noqa: E402
 from config import load_settings  # noqa: E402
 from pipeline.db import connect  # noqa: E402
 from pipeline.migrate import migrate  # noqa: E402
-from pipeline.store import keys, mailboxes  # noqa: E402
+from pipeline.store import mailboxes, organizations  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 CLIENT_PROCESSES = 2
@@ -270,7 +270,7 @@ def main() -> None:
     namespace = f"bench-{run}"
     address = f"accept-{run}@bench.example"
     with connect(settings.database_url) as conn:
-        org_id = keys.create_org(conn, f"smtp accept bench {run}")
+        org_id = organizations.create(conn, f"smtp accept bench {run}")
         mailboxes.create(conn, org_id, address)
 
     host, port = settings.smtp_host, settings.smtp_port

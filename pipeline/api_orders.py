@@ -16,7 +16,14 @@ from uuid import UUID
 from pipeline.db import Connection
 from pipeline.outcomes import Continue
 from pipeline.records import Message
-from pipeline.store import attachments, contacts, ticket_actions, tickets
+from pipeline.store import (
+    attachments,
+    contacts,
+    ticket_agents,
+    ticket_messages,
+    tickets,
+    tracking_events,
+)
 
 ORDER_KEY = "api"  # analysis key of the client's order
 
@@ -67,7 +74,7 @@ def add_note(conn: Connection, msg: Message, target: int | None, agent_id: int) 
         mailbox_id=msg.mailbox_id,
         source_message_id=msg.id,
     )
-    note_id = tickets.add_message(
+    note_id = ticket_messages.add(
         conn,
         msg.org_id,
         ticket_id,
@@ -79,9 +86,9 @@ def add_note(conn: Connection, msg: Message, target: int | None, agent_id: int) 
         message_id=msg.id,
         kind="internal",
     )
-    ticket_actions.set_message_agent(conn, msg.org_id, note_id, agent_id)
+    ticket_messages.set_agent(conn, msg.org_id, note_id, agent_id)
     attachments.move_to_ticket(conn, msg.id, ticket_id, note_id)
-    tickets.track(
+    tracking_events.track(
         conn, msg.org_id, ticket_id, "note", message_id=msg.id, data={"agent_id": agent_id}
     )
     action = "note_added" if target else "note_created"
@@ -91,11 +98,12 @@ def add_note(conn: Connection, msg: Message, target: int | None, agent_id: int) 
 def apply_actions(conn: Connection, org_id: UUID, ticket_id: int, order: Order) -> None:
     """The labels, agents and status the client asked for, each tracked on the ticket."""
     if order.labels:
-        ticket_actions.add_labels(conn, org_id, ticket_id, list(order.labels))
+        tickets.add_labels(conn, org_id, ticket_id, list(order.labels))
     if order.agent_ids:
-        ticket_actions.assign_agents(conn, org_id, ticket_id, list(order.agent_ids))
+        ticket_agents.add(conn, org_id, ticket_id, list(order.agent_ids))
+        tickets.touch(conn, org_id, ticket_id)
     if order.status:
-        ticket_actions.set_status(conn, org_id, ticket_id, order.status)
+        tickets.set_status(conn, org_id, ticket_id, order.status)
     changes: tuple[tuple[str, Any], ...] = (
         ("labelled", list(order.labels)),
         ("assigned", list(order.agent_ids)),
@@ -103,6 +111,6 @@ def apply_actions(conn: Connection, org_id: UUID, ticket_id: int, order: Order) 
     )
     for kind, value in changes:
         if value:
-            tickets.track(
+            tracking_events.track(
                 conn, org_id, ticket_id, kind, data={"value": value, "agent_id": order.agent_id}
             )

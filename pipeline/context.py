@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from config import Settings
-from pipeline import blobs
-from pipeline.store import org_profile
+from pipeline.store import blobs, org_profile
 
 if TYPE_CHECKING:
     from pipeline.db import Connection

@@ -22,7 +22,7 @@ from pipeline.faults import crash_point
 from pipeline.jobs import Job
 from pipeline.queues import PIPELINE_QUEUE, PROCESS_ACTOR, JobQueue
 from pipeline.runner import StageResult, run_message
-from pipeline.store import messages
+from pipeline.store import message_queries, messages
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def pick_up(pool: ConnectionPool, queue: JobQueue) -> int:
     stay on the queue until Dramatiq hands them to a live worker)."""
     lost_after = LOST_AFTER_SECONDS if queue.unfinished(PIPELINE_QUEUE) == 0 else None
     with pool.connection() as conn, conn.transaction():
-        ids = messages.unclaimed(conn, HANDOVER_GRACE_SECONDS, lost_after)
+        ids = message_queries.unclaimed(conn, HANDOVER_GRACE_SECONDS, lost_after)
     if ids:
         log.info("handing over %d messages left behind", len(ids))
         hand_over(pool, queue, ids)

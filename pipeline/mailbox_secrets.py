@@ -8,9 +8,9 @@ from uuid import UUID
 from pipeline import crypto
 from pipeline.db import Connection
 from pipeline.errors import NotFound
-from pipeline.store import mailbox_admin
+from pipeline.store import mailboxes
 
-FIELDS = tuple(mailbox_admin.SECRET_COLUMNS)
+FIELDS = tuple(mailboxes.SECRET_COLUMNS)
 
 
 def store_secret(
@@ -18,5 +18,5 @@ def store_secret(
 ) -> None:
     """Encrypt and store ``value`` as ``field`` (an empty value clears it); raises ``NotFound``."""
     ciphertext = crypto.encrypt(secret_key, value) if value else None
-    if not mailbox_admin.set_secret(conn, org_id, mailbox_id, field, ciphertext):
+    if not mailboxes.set_secret(conn, org_id, mailbox_id, field, ciphertext):
         raise NotFound("Mailbox not found", "mailbox_id")

@@ -14,10 +14,10 @@ from uuid import UUID
 from psycopg_pool import ConnectionPool
 
 from config import Settings
-from pipeline import audio, blobs, event_payloads, events
+from pipeline import audio, event_payloads, events
 from pipeline.db import Connection
 from pipeline.jobs import Job
-from pipeline.store import voicemails
+from pipeline.store import blobs, voicemails
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from pipeline.records import Envelope, Mailbox
-from pipeline.store import keys
+from pipeline.store import keys, organizations
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Org:
 
 
 def make_org(conn, name: str = "Acme", scopes: tuple[str, ...] = keys.SCOPES) -> Org:
-    org_id = keys.create_org(conn, name)
+    org_id = organizations.create(conn, name)
     return Org(org_id, keys.create_key(conn, org_id, list(scopes)))
 
 

@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 from flask import Response
 
-from pipeline import blobs
 from pipeline.db import Connection
+from pipeline.store import blobs
 
 NEVER_INLINE = {
     "text/html",

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from pipeline import metrics, queues
 from pipeline.stage_order import ORDER
-from pipeline.store import messages
+from pipeline.store import message_queries
 from web.db import get_conn
 
 
@@ -53,7 +53,7 @@ def _refusal(token: str) -> tuple[Response, int, dict[str, str]] | None:
 
 
 def _message_lines() -> list[str]:
-    rows = messages.count_by_channel_and_state(get_conn())
+    rows = message_queries.count_by_channel_and_state(get_conn())
     lines = ["# TYPE intake_messages gauge"]
     lines += [
         f'intake_messages{{channel="{r["channel"]}",state="{r["state"]}"}} {r["n"]}' for r in rows

@@ -21,7 +21,7 @@ from pipeline import crypto, mailbox_claims
 from pipeline.db import connect
 from pipeline.errors import InputError
 from pipeline.migrate import migrate
-from pipeline.store import endpoints, keys, mailboxes, send_configs
+from pipeline.store import endpoints, keys, mailboxes, organizations, send_configs
 
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 
@@ -52,7 +52,7 @@ def _key_json(issued: keys.IssuedKey, name: str | None = None) -> dict:
 
 def cmd_org_create(args: argparse.Namespace) -> None:
     with connect(_settings().database_url) as conn:
-        org_id = keys.create_org(conn, args.name)
+        org_id = organizations.create(conn, args.name)
         issued = keys.create_key(conn, org_id, list(keys.SCOPES), name="admin")
     _print(_key_json(issued, args.name))
 
@@ -148,14 +148,14 @@ def cmd_endpoint_create(args: argparse.Namespace) -> None:
 def cmd_replay(args: argparse.Namespace) -> None:
     """Reset the messages for another run (see ``pipeline.replay``), then enqueue them."""
     from pipeline import replay
-    from pipeline.store import messages
+    from pipeline.store import message_queries
 
     if not args.ids and not args.failed:
         sys.exit("name message ids or --failed")
     settings = _settings()
     os.environ.update(embedded.environment(settings))  # the broker reads the same servers
     with connect(settings.database_url) as conn:
-        ids = list(args.ids) + (messages.failed_ids(conn, args.org) if args.failed else [])
+        ids = list(args.ids) + (message_queries.failed_ids(conn, args.org) if args.failed else [])
         plan = replay.prepare(conn, ids, from_start=args.from_start)
     from pipeline.handover import hand_over
     from workers import runtime

@@ -21,7 +21,7 @@ from config import Settings
 from config.logging import setup_logging
 from pipeline.handover import LOST_AFTER_SECONDS, hand_over, pick_up
 from pipeline.queues import JobQueue
-from pipeline.store import messages, outbound, webhooks
+from pipeline.store import message_queries, messages, outbound, webhooks
 from workers import runtime
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def sweep(pool: ConnectionPool, settings: Settings, queue: JobQueue) -> int:
         ).fetchone()
         if not locked["ok"]:
             return 0
-        stalled = messages.stalled(conn, settings.sweep_after_seconds)
+        stalled = message_queries.stalled(conn, settings.sweep_after_seconds)
         if stalled:
             messages.touch(conn, stalled)
     if stalled:

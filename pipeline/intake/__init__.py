@@ -10,25 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline import blobs
 from pipeline.db import Connection
 from pipeline.records import Envelope, Mailbox
 from pipeline.stage_order import ORDER
+from pipeline.store import blobs, messages
 
 FIRST_STAGE = ORDER[0]
 
 
-ACCEPT_SQL = """
-WITH blob AS (
-    INSERT INTO blobs (sha256, size, data) VALUES (%(sha)s, %(size)s, %(raw)b)
-    ON CONFLICT DO NOTHING
-)
-INSERT INTO messages (org_id, mailbox_id, channel, folder, imap_uid, provider_message_id,
-                      raw_sha256, raw_size, envelope_from, envelope_to, state, stage)
-VALUES (%(org)s, %(mailbox)s, %(channel)s, %(folder)s, %(uid)s, %(pid)s, %(sha)s,
-        %(size)s, %(from)s, %(to)s, 'received', %(stage)s)
-RETURNING id
-"""
+# The blob and the row in one statement: one round trip, atomic on any connection.
+ACCEPT_SQL = f"WITH blob AS ({blobs.STORE})\n{messages.INSERT_RECEIVED}"
 
 
 def accept_statement(
@@ -45,9 +36,7 @@ def accept_statement(
     with its parameters: for a caller that runs it on a connection of its own kind (the
     SMTP listener's asyncio connections)."""
     return ACCEPT_SQL, {
-        "sha": blobs.sha256_hex(raw),
-        "size": len(raw),
-        "raw": raw,
+        **blobs.store_params(raw),
         "org": mailbox.org_id,
         "mailbox": mailbox.id,
         "channel": channel,

@@ -16,7 +16,7 @@ from uuid import UUID
 from psycopg_pool import ConnectionPool
 
 from config import Settings
-from pipeline import blobs, crypto
+from pipeline import crypto
 from pipeline.db import Connection
 from pipeline.errors import InputError
 from pipeline.jobs import Job
@@ -29,7 +29,7 @@ from pipeline.outbound.compose import (
     compose_outbound_mail,
     new_message_id,
 )
-from pipeline.store import messages, outbound, send_configs, tickets
+from pipeline.store import blobs, messages, outbound, send_configs, tickets
 
 log = logging.getLogger(__name__)
 

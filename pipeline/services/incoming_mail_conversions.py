@@ -23,7 +23,7 @@ from pipeline.jobs import Job
 from pipeline.records import Message
 from pipeline.stage_order import ORDER
 from pipeline.stages.ticket import CLOSED, add_reply, matched_ticket, open_ticket
-from pipeline.store import contacts, incoming_mails, messages, ticket_actions, tickets
+from pipeline.store import contacts, incoming_mails, messages, tickets, tracking_events
 
 EVIDENCE_KEY = "conversion"
 
@@ -53,7 +53,7 @@ def convert_to_ticket(
             raise Conflict("The mail is already part of another ticket", "incoming_mail")
     opened = open_ticket(conn, msg)
     ticket_id = _ticket_of(conn, org_id, msg.id)
-    ticket_actions.set_customer(conn, org_id, ticket_id, customer_id)
+    tickets.set_customer(conn, org_id, ticket_id, customer_id)
     contact_id = tickets.get(conn, org_id, ticket_id)["contact_id"]
     if contact_id is not None:
         contacts.assign_customer(conn, org_id, contact_id, customer_id)
@@ -73,7 +73,7 @@ def convert_to_reply(conn: Connection, org_id: UUID, message_id: int) -> Convert
         raise NotFound("Ticket not found", "ticket_id")
     evidence: dict = {"via": "incoming_mails"}
     if ticket["status"] == CLOSED:
-        tickets.track(conn, org_id, ticket["id"], "reopened", message_id=msg.id)
+        tracking_events.track(conn, org_id, ticket["id"], "reopened", message_id=msg.id)
         evidence["reopened"] = True
     replied = add_reply(conn, msg, ticket["id"], evidence=evidence)
     _finish(conn, msg, {"action": "reply", "ticket_id": ticket["id"]})

@@ -24,7 +24,7 @@ from pipeline.errors import InputError, NotFound
 from pipeline.intake import accept_raw
 from pipeline.mail.compose import compose_api_ticket_mail
 from pipeline.records import Envelope, Mailbox
-from pipeline.store import contacts, mailboxes, messages, ticket_actions, tickets
+from pipeline.store import contacts, mailboxes, messages, ticket_queries, tickets
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 
@@ -137,5 +137,5 @@ def _target(conn: Connection, org_id: UUID, req: TicketRequest, mailbox: Mailbox
             raise NotFound("Ticket not found", "ticketId")
         return req.ticket_id
     if req.append_open_ticket:
-        return ticket_actions.find_open_by_sender(conn, org_id, mailbox.id, req.from_email)
+        return ticket_queries.find_open_by_sender(conn, org_id, mailbox.id, req.from_email)
     return None

@@ -9,13 +9,13 @@ ticket or triggers an auto-reply. A flood is ``held`` so an operator can still c
 
 from __future__ import annotations
 
-from pipeline import api_orders, blobs
+from pipeline import api_orders
 from pipeline.context import StageContext
 from pipeline.db import Connection
 from pipeline.mail import autoreply, bounces, exclusions, mime, part_cap
 from pipeline.outcomes import Continue, Stop
 from pipeline.records import Message
-from pipeline.store import deliveries
+from pipeline.store import blobs, deliveries
 from pipeline.store.filter_lists import FilterRules
 
 

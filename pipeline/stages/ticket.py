@@ -39,7 +39,7 @@ from pipeline.jobs import Job
 from pipeline.outbound import auto_reply
 from pipeline.outcomes import Continue, Outcome, Stop, followed_by
 from pipeline.records import Message
-from pipeline.store import messages, policies, ticket_mail, tickets, webhooks
+from pipeline.store import messages, policies, ticket_mail, tickets, tracking_events, webhooks
 
 CLOSED = "closed"
 MAX_SUBJECT_CHARS = 998  # RFC 5322 line limit; longer subjects are noise or abuse
@@ -140,7 +140,7 @@ def on_closed_reply(
     if policy.closed_reply_policy == "new_ticket":
         outcome = opened(conn, msg, linked_ticket_id=ticket["id"], evidence=closed, wanted=wanted)
     else:
-        tickets.track(conn, msg.org_id, ticket["id"], "reopened", message_id=msg.id)
+        tracking_events.track(conn, msg.org_id, ticket["id"], "reopened", message_id=msg.id)
         reopened = {**evidence, **closed, "reopened": True}
         outcome = replied(conn, msg, ticket["id"], reopened, wanted=wanted)
     return replace(outcome, changes={**flag, **outcome.changes})

@@ -1,4 +1,5 @@
-"""Contacts (by email address, case-insensitive), customers and agents."""
+"""SQL for ``contacts``, the one module that writes them (by email address,
+case-insensitive), and lookups of customers and agents."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from uuid import UUID
 
 from pipeline import ids
 from pipeline.db import Connection
+from pipeline.store import rows
+
+FIELDS = ("name", "customer_id")
 
 CONTACT_CTES = """
     found_contact AS (SELECT id, name FROM contacts
@@ -40,6 +44,18 @@ def find_or_create(conn: Connection, org_id: UUID, email: str, name: str | None 
     ).fetchone()
     assert row is not None
     return int(row["id"])
+
+
+def update(
+    conn: Connection, org_id: UUID, contact_id: int, values: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Apply ``values`` (of ``FIELDS``) and return the row; ``None`` when the organization
+    has no such contact."""
+    sets, params = rows.assignments(values, FIELDS, touch=True)
+    return conn.execute(
+        f"UPDATE contacts SET {sets} WHERE org_id = %s AND id = %s RETURNING *",
+        (*params, org_id, contact_id),
+    ).fetchone()
 
 
 def customer_exists(conn: Connection, org_id: UUID, customer_id: int) -> bool:

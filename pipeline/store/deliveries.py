@@ -1,4 +1,5 @@
-"""Delivery events (delivered, opened, bounced…) linked to the sent mail they concern."""
+"""SQL for ``delivery_events``, the one module that writes them: delivered, opened,
+bounced… linked to the sent mail they concern."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from pipeline.db import Connection
+from pipeline.store import outbound
 
 EVENTS = (
     "delivered",
@@ -68,11 +70,7 @@ def record(conn: Connection, org_id: UUID, event: DeliveryEvent) -> int | None:
     if row is None:
         return None
     if row["sent_mail_id"] is not None:
-        conn.execute(
-            """UPDATE sent_mails SET last_event = %s, last_event_at = COALESCE(%s, now())
-               WHERE id = %s""",
-            (event.event, event.occurred_at, row["sent_mail_id"]),
-        )
+        outbound.record_last_event(conn, row["sent_mail_id"], event.event, event.occurred_at)
     return int(row["id"])
 
 

@@ -1,4 +1,4 @@
-"""Read queries over ``delivery_events`` and the organization's settings row."""
+"""Read queries over ``delivery_events`` and the sent mails they concern."""
 
 from __future__ import annotations
 
@@ -6,19 +6,6 @@ from typing import Any
 from uuid import UUID
 
 from pipeline.db import Connection
-
-ORG_SETTINGS = (
-    "unmatched_policy",
-    "closed_reply_policy",
-    "append_open_ticket",
-    "auto_reply_enabled",
-    "auto_reply_subject",
-    "auto_reply_body",
-    "auto_reply_window_seconds",
-    "rpc_auto_reply_enabled",
-    "flood_limit",
-    "flood_window_seconds",
-)
 
 
 def list_events(
@@ -53,17 +40,3 @@ def sent_mail_exists(conn: Connection, org_id: UUID, sent_mail_id: int) -> bool:
         "SELECT 1 FROM sent_mails WHERE org_id = %s AND id = %s", (org_id, sent_mail_id)
     ).fetchone()
     return row is not None
-
-
-def organization(conn: Connection, org_id: UUID) -> dict[str, Any]:
-    return conn.execute("SELECT * FROM organizations WHERE id = %s", (org_id,)).fetchone()
-
-
-def update_organization(conn: Connection, org_id: UUID, values: dict[str, Any]) -> None:
-    names = [n for n in ("name", *ORG_SETTINGS) if n in values]
-    if names:
-        conn.execute(
-            f"""UPDATE organizations SET {", ".join(f"{n} = %s" for n in names)},
-                       updated_at = now() WHERE id = %s""",
-            (*(values[n] for n in names), org_id),
-        )

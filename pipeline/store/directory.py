@@ -8,10 +8,6 @@ from uuid import UUID
 from pipeline.db import Connection
 from pipeline.store.emails import like_pattern
 
-CONTACT_FIELDS = ("name", "customer_id")
-CUSTOMER_FIELDS = ("name", "email", "external_ref")
-AGENT_FIELDS = ("email", "name", "external_id", "is_active")
-
 
 def _page(
     conn: Connection, sql: str, params: dict[str, Any], order: str, page: int, per_page: int

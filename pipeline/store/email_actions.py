@@ -1,36 +1,12 @@
-"""Changes clients make to emails: flags, bulk actions and permanent deletion (their
-categories are set through ``store.categories``)."""
+"""Permanent deletion of emails a client asks for, with the blobs nothing else uses (flags
+are set through ``store.messages``, categories through ``store.categories``)."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from pipeline import blobs
 from pipeline.db import Connection
-
-FLAG_UPDATES = {
-    "mark_read": "is_read = true, read_at = COALESCE(read_at, now())",
-    "mark_unread": "is_read = false, read_at = NULL",
-    "star": "is_starred = true",
-    "unstar": "is_starred = false",
-    "archive": "is_archived = true",
-    "unarchive": "is_archived = false",
-}
-
-
-def set_flags(
-    conn: Connection,
-    org_id: UUID,
-    message_ids: list[int],
-    action: str,
-) -> list[int]:
-    """Apply a flag action (a key of ``FLAG_UPDATES``); return the ids that exist."""
-    rows = conn.execute(
-        f"""UPDATE messages SET {FLAG_UPDATES[action]}
-            WHERE org_id = %s AND id = ANY(%s) RETURNING id""",
-        (org_id, message_ids),
-    ).fetchall()
-    return sorted(r["id"] for r in rows)
+from pipeline.store import blobs, messages
 
 
 def delete(conn: Connection, org_id: UUID, message_ids: list[int]) -> list[int]:
@@ -42,13 +18,10 @@ def delete(conn: Connection, org_id: UUID, message_ids: list[int]) -> list[int]:
     cleared), and blobs that another mail, attachment, voicemail or sent mail still uses.
     """
     digests = _blobs_of(conn, org_id, message_ids)
-    rows = conn.execute(
-        "DELETE FROM messages WHERE org_id = %s AND id = ANY(%s) RETURNING id",
-        (org_id, message_ids),
-    ).fetchall()
+    deleted = messages.delete_many(conn, org_id, message_ids)
     if digests:
         blobs.delete_unreferenced(conn, digests)
-    return sorted(r["id"] for r in rows)
+    return deleted
 
 
 def _blobs_of(conn: Connection, org_id: UUID, message_ids: list[int]) -> list[str]:

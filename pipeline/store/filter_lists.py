@@ -1,5 +1,6 @@
-"""SQL for the organization's filter lists: ``ignored_subjects`` and ``excluded_emails``
-(sender addresses, domains ``@host`` and users at any domain ``user@*``)."""
+"""SQL for the organization's filter lists, the one module that writes them:
+``ignored_subjects`` and ``excluded_emails`` (sender addresses, domains ``@host`` and users
+at any domain ``user@*``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,18 @@ from pipeline.db import Connection
 
 #: table → the column holding the entry (unique per organization, ignoring case)
 LISTS = {"ignored_subjects": "subject", "excluded_emails": "email"}
+# Each list's writes, its table spelled out; the unique index decides, so concurrent adds
+# of one entry leave one row.
+ADD_SQL = {
+    "ignored_subjects": """INSERT INTO ignored_subjects (org_id, subject) VALUES (%s, %s)
+        ON CONFLICT (org_id, lower(subject)) DO NOTHING RETURNING id, subject, created_at""",
+    "excluded_emails": """INSERT INTO excluded_emails (org_id, email) VALUES (%s, %s)
+        ON CONFLICT (org_id, lower(email)) DO NOTHING RETURNING id, email, created_at""",
+}
+REMOVE_SQL = {
+    "ignored_subjects": "DELETE FROM ignored_subjects WHERE org_id = %s AND id = %s",
+    "excluded_emails": "DELETE FROM excluded_emails WHERE org_id = %s AND id = %s",
+}
 
 
 @dataclass(frozen=True)
@@ -75,18 +88,11 @@ def entries(conn: Connection, table: str, org_id: UUID) -> list[dict[str, Any]]:
 
 def add(conn: Connection, table: str, org_id: UUID, value: str) -> dict[str, Any] | None:
     """Add ``value`` (trimmed; a sender pattern lower-cased); ``None`` when the list
-    already has it, ignoring case. The unique index decides, so concurrent adds of one
-    entry leave one row."""
-    column = LISTS[table]
+    already has it, ignoring case."""
     value = value.strip().lower() if table == "excluded_emails" else value.strip()
-    return conn.execute(
-        f"""INSERT INTO {table} (org_id, {column}) VALUES (%s, %s)
-            ON CONFLICT (org_id, lower({column})) DO NOTHING
-            RETURNING id, {column}, created_at""",
-        (org_id, value),
-    ).fetchone()
+    return conn.execute(ADD_SQL[table], (org_id, value)).fetchone()
 
 
 def remove(conn: Connection, table: str, org_id: UUID, entry_id: int) -> bool:
-    cur = conn.execute(f"DELETE FROM {table} WHERE org_id = %s AND id = %s", (org_id, entry_id))
+    cur = conn.execute(REMOVE_SQL[table], (org_id, entry_id))
     return cur.rowcount == 1

@@ -7,9 +7,9 @@ from uuid import UUID
 
 from psycopg.rows import class_row
 
-from pipeline import blobs
 from pipeline.db import Connection
 from pipeline.records import Message, columns
+from pipeline.store import attachments, blobs, messages
 
 # Held mail (organization policy ``hold``) is what waits for a manual conversion.
 FILTERS = {
@@ -53,21 +53,9 @@ def delete(conn: Connection, org_id: UUID, message_id: int) -> bool:
 
     Returns ``False`` when the organization has no such mail.
     """
-    keep_ticket_attachments(conn, org_id, message_id)
-    row = conn.execute(
-        "DELETE FROM messages WHERE org_id = %s AND id = %s RETURNING raw_sha256",
-        (org_id, message_id),
-    ).fetchone()
-    if row is None:
+    attachments.keep_ticket_attachments(conn, org_id, message_id)
+    digest = messages.delete_one(conn, org_id, message_id)
+    if digest is None:
         return False
-    blobs.delete_unreferenced(conn, [row["raw_sha256"]])
+    blobs.delete_unreferenced(conn, [digest])
     return True
-
-
-def keep_ticket_attachments(conn: Connection, org_id: UUID, message_id: int) -> None:
-    """Detach the attachments a ticket uses, so deleting their mail does not cascade to them."""
-    conn.execute(
-        """UPDATE attachments SET message_id = NULL
-           WHERE org_id = %s AND message_id = %s AND ticket_id IS NOT NULL""",
-        (org_id, message_id),
-    )

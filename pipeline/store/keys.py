@@ -1,4 +1,5 @@
-"""Organizations and API keys (secrets stored hashed, shown once)."""
+"""SQL for ``api_keys``, the one module that writes them (secrets stored hashed, shown
+once); organizations are ``store.organizations``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from uuid import UUID
 
 from pipeline import crypto
 from pipeline.db import Connection
-from pipeline.store import tickets
 
 SCOPES = ("read", "write", "send", "admin")
 TOKEN_SEPARATOR = "."
@@ -28,15 +28,6 @@ class IssuedKey:
     def token(self) -> str:
         """The single-string form used as a Bearer token or path key."""
         return f"{self.key}{TOKEN_SEPARATOR}{self.secret}"
-
-
-def create_org(conn: Connection, name: str) -> UUID:
-    row = conn.execute(
-        "INSERT INTO organizations (name) VALUES (%s) RETURNING id", (name,)
-    ).fetchone()
-    assert row is not None
-    tickets.create_number_sequence(conn, row["id"])
-    return row["id"]
 
 
 def org_sid(conn: Connection, org_id: UUID) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from pipeline import blobs
 from pipeline.db import Connection
+from pipeline.store import blobs, messages
 
 
 def stats(conn: Connection, org_id: UUID, mailbox_id: int) -> dict[str, Any]:
@@ -33,11 +33,7 @@ def delete_mail(conn: Connection, org_id: UUID, mailbox_id: int) -> int:
            WHERE m.org_id = %s AND m.mailbox_id = %s""",
         (org_id, mailbox_id),
     ).fetchall()
-    rows = conn.execute(
-        """DELETE FROM messages WHERE org_id = %s AND mailbox_id = %s
-           RETURNING raw_sha256""",
-        (org_id, mailbox_id),
-    ).fetchall()
-    hashes = {r["raw_sha256"] for r in rows} | {r["blob_sha256"] for r in attached}
+    raw = messages.delete_of_mailbox(conn, org_id, mailbox_id)
+    hashes = set(raw) | {r["blob_sha256"] for r in attached}
     blobs.delete_unreferenced(conn, sorted(hashes))
-    return len(rows)
+    return len(raw)

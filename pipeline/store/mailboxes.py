@@ -1,4 +1,5 @@
-"""Mailboxes and the resolution of recipient addresses to them."""
+"""SQL for ``mailboxes``, the one module that writes them, and the resolution of
+recipient addresses to them."""
 
 from __future__ import annotations
 
@@ -199,6 +200,57 @@ def delete_account(conn: Connection, org_id: UUID, mailbox_id: int) -> bool:
         "DELETE FROM mailboxes WHERE org_id = %s AND id = %s RETURNING id", (org_id, mailbox_id)
     ).fetchone()
     return row is not None
+
+
+# --- the ``004_…`` mailbox admin (its reads are ``store.mailbox_admin``) ----------------
+
+EDITABLE = (
+    "name", "address", "aliases", "inbox_name", "imap_host", "imap_port", "imap_username",
+    "imap_encryption", "sync_folders", "mark_seen", "is_active", "smtp_host", "smtp_port",
+    "smtp_username", "smtp_tls",
+)  # fmt: skip
+# The secret a client may set, by the name the API uses, and its encrypted column.
+SECRET_COLUMNS = {
+    "imap_password": "imap_password_enc",
+    "smtp_password": "smtp_password_enc",
+    "oauth_client_secret": "oauth_client_secret_enc",
+}
+
+
+def insert_editable(conn: Connection, org_id: UUID, values: dict[str, Any]) -> int:
+    names = [n for n in EDITABLE if n in values]
+    row = conn.execute(
+        f"""INSERT INTO mailboxes (org_id, {", ".join(names)})
+            VALUES (%(org)s, {", ".join(f"%({n})s" for n in names)}) RETURNING id""",
+        {"org": org_id, **{n: values[n] for n in names}},
+    ).fetchone()
+    return int(row["id"])
+
+
+def update_editable(
+    conn: Connection, org_id: UUID, mailbox_id: int, values: dict[str, Any]
+) -> bool:
+    names = [n for n in EDITABLE if n in values]
+    if not names:
+        return get(conn, org_id, mailbox_id) is not None
+    cur = conn.execute(
+        f"""UPDATE mailboxes SET {", ".join(f"{n} = %({n})s" for n in names)}
+            WHERE org_id = %(org)s AND id = %(id)s""",
+        {"org": org_id, "id": mailbox_id, **{n: values[n] for n in names}},
+    )
+    return cur.rowcount == 1
+
+
+def set_secret(
+    conn: Connection, org_id: UUID, mailbox_id: int, field: str, ciphertext: bytes | None
+) -> bool:
+    """Store (or clear, with ``None``) the encrypted secret ``field``."""
+    column = SECRET_COLUMNS[field]
+    cur = conn.execute(
+        f"UPDATE mailboxes SET {column} = %s WHERE org_id = %s AND id = %s",
+        (ciphertext, org_id, mailbox_id),
+    )
+    return cur.rowcount == 1
 
 
 def record_sync_error(conn: Connection, mailbox_id: int, error: str) -> None:

@@ -1,4 +1,6 @@
-"""SQL for ``messages``: claim a stage, record outcomes, sweep stragglers."""
+"""SQL for ``messages``, the one module that writes them: store a received mail, claim a
+stage, record outcomes, set flags, delete (what operators and sweepers read about them is
+``store.message_queries``)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,14 @@ CLAIM_WITH_RAW_SQL = f"""
     SELECT {", ".join(f'm."{name}"' for name in _NAMES)}, b.data AS raw
     FROM messages m JOIN blobs b ON b.sha256 = m.raw_sha256
     WHERE m.id = %s FOR UPDATE OF m SKIP LOCKED"""
+# A received mail's row, in state ``received`` at stage ``%(stage)s``; its id. The raw bytes
+# are blob ``%(sha)s``, stored in the same statement (``pipeline.intake.ACCEPT_SQL``).
+INSERT_RECEIVED = """INSERT INTO messages (org_id, mailbox_id, channel, folder, imap_uid,
+                      provider_message_id, raw_sha256, raw_size, envelope_from, envelope_to,
+                      state, stage)
+VALUES (%(org)s, %(mailbox)s, %(channel)s, %(folder)s, %(uid)s, %(pid)s, %(sha)s,
+        %(size)s, %(from)s, %(to)s, 'received', %(stage)s)
+RETURNING id"""
 
 
 def claim(conn: Connection, message_id: int, stage: str | None) -> Message | None:
@@ -152,17 +162,6 @@ def restart(conn: Connection, message_id: int, stage: str, state: str) -> None:
     )
 
 
-def failed_ids(conn: Connection, org_id: UUID | None = None, limit: int = 10_000) -> list[int]:
-    """Messages parked in ``failed`` (of one organization, or all), oldest first."""
-    rows = conn.execute(
-        """SELECT id FROM messages WHERE state = 'failed'
-             AND (%(org)s::uuid IS NULL OR org_id = %(org)s)
-           ORDER BY id LIMIT %(limit)s""",
-        {"org": org_id, "limit": limit},
-    ).fetchall()
-    return [r["id"] for r in rows]
-
-
 def update_fields(conn: Connection, message_id: int, values: dict[str, Any]) -> None:
     """Set the given columns (names come from our own code, never from input)."""
     if not values:
@@ -174,41 +173,9 @@ def update_fields(conn: Connection, message_id: int, values: dict[str, Any]) -> 
     )
 
 
-def stalled(conn: Connection, older_than_seconds: int, limit: int = 500) -> list[int]:
-    """Messages whose pending stage has not moved for ``older_than_seconds``."""
-    rows = conn.execute(
-        """SELECT id FROM messages
-           WHERE stage IS NOT NULL AND state IN ('received', 'processing')
-             AND state_changed_at < now() - make_interval(secs => %s)
-           ORDER BY state_changed_at LIMIT %s""",
-        (older_than_seconds, limit),
-    ).fetchall()
-    return [r["id"] for r in rows]
-
-
 def mark_handed_over(conn: Connection, message_ids: list[int]) -> None:
     """Record that the messages are being handed to the workers (see ``pipeline.handover``)."""
     conn.execute("UPDATE messages SET handed_over_at = now() WHERE id = ANY(%s)", (message_ids,))
-
-
-def unclaimed(
-    conn: Connection, grace_seconds: float, lost_after_seconds: float | None, limit: int = 500
-) -> list[int]:
-    """Pending messages no worker holds (their row is not locked) that were never handed
-    over ``grace_seconds`` after their last change, or, with ``lost_after_seconds``, were
-    handed over that long ago and have not moved since."""
-    rows = conn.execute(
-        """SELECT id FROM messages
-           WHERE stage IS NOT NULL AND state IN ('received', 'processing')
-             AND ((handed_over_at IS NULL
-                   AND state_changed_at < now() - make_interval(secs => %(grace)s))
-               OR (%(lost)s::float8 IS NOT NULL
-                   AND handed_over_at < now() - make_interval(secs => %(lost)s)
-                   AND state_changed_at < now() - make_interval(secs => %(lost)s)))
-           ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
-        {"grace": grace_seconds, "lost": lost_after_seconds, "limit": limit},
-    ).fetchall()
-    return [r["id"] for r in rows]
 
 
 def touch(conn: Connection, message_ids: list[int]) -> None:
@@ -221,17 +188,55 @@ def set_received_at(conn: Connection, message_id: int, received_at: datetime) ->
     conn.execute("UPDATE messages SET received_at = %s WHERE id = %s", (received_at, message_id))
 
 
-def ticket_outcome(conn: Connection, message_id: int) -> dict[str, Any] | None:
-    """``state`` and ``ticket_id`` of a message; a duplicate's ticket is its original's."""
-    return conn.execute(
-        """SELECT m.state, COALESCE(m.ticket_id, d.ticket_id) AS ticket_id
-           FROM messages m LEFT JOIN messages d ON d.id = m.duplicate_of WHERE m.id = %s""",
-        (message_id,),
-    ).fetchone()
+FLAG_UPDATES = {
+    "mark_read": "is_read = true, read_at = COALESCE(read_at, now())",
+    "mark_unread": "is_read = false, read_at = NULL",
+    "star": "is_starred = true",
+    "unstar": "is_starred = false",
+    "archive": "is_archived = true",
+    "unarchive": "is_archived = false",
+}
 
 
-def count_by_channel_and_state(conn: Connection) -> list[dict[str, Any]]:
-    """``channel``, ``state`` and ``n``: how many messages of every organization are where."""
-    return conn.execute(
-        "SELECT channel, state, count(*) AS n FROM messages GROUP BY channel, state"
+def set_flags(
+    conn: Connection,
+    org_id: UUID,
+    message_ids: list[int],
+    action: str,
+) -> list[int]:
+    """Apply a flag action (a key of ``FLAG_UPDATES``); return the ids that exist."""
+    rows = conn.execute(
+        f"""UPDATE messages SET {FLAG_UPDATES[action]}
+            WHERE org_id = %s AND id = ANY(%s) RETURNING id""",
+        (org_id, message_ids),
     ).fetchall()
+    return sorted(r["id"] for r in rows)
+
+
+def delete_many(conn: Connection, org_id: UUID, message_ids: list[int]) -> list[int]:
+    """Delete the organization's messages ``message_ids`` (their attachments cascade);
+    return the ids that existed, sorted."""
+    rows = conn.execute(
+        "DELETE FROM messages WHERE org_id = %s AND id = ANY(%s) RETURNING id",
+        (org_id, message_ids),
+    ).fetchall()
+    return sorted(r["id"] for r in rows)
+
+
+def delete_one(conn: Connection, org_id: UUID, message_id: int) -> str | None:
+    """Delete one message; its raw blob's digest, ``None`` when the organization has none."""
+    row = conn.execute(
+        "DELETE FROM messages WHERE org_id = %s AND id = %s RETURNING raw_sha256",
+        (org_id, message_id),
+    ).fetchone()
+    return row["raw_sha256"] if row else None
+
+
+def delete_of_mailbox(conn: Connection, org_id: UUID, mailbox_id: int) -> list[str]:
+    """Delete the mailbox's messages; their raw blobs' digests, one per message."""
+    rows = conn.execute(
+        """DELETE FROM messages WHERE org_id = %s AND mailbox_id = %s
+           RETURNING raw_sha256""",
+        (org_id, mailbox_id),
+    ).fetchall()
+    return [r["raw_sha256"] for r in rows]

@@ -1,5 +1,5 @@
-"""SQL for outbound mail: ``sent_mails`` and the auto-reply log (the relays they go through
-are ``store.send_configs``).
+"""SQL for outbound mail, the one module that writes ``sent_mails`` and the auto-reply log
+(the relays they go through are ``store.send_configs``).
 
 Every function takes the organization it acts for, except the worker-side claim and
 record functions, which act on one ``sent_mails`` id the worker was handed.
@@ -7,6 +7,7 @@ record functions, which act on one ``sent_mails`` id the worker was handed.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -55,6 +56,17 @@ def record_result(
                   sent_at = CASE WHEN %s = 'sent' THEN now() ELSE sent_at END
            WHERE id = %s""",
         (status, response[:2000], error[:2000] if error else None, status, sent_mail_id),
+    )
+
+
+def record_last_event(
+    conn: Connection, sent_mail_id: int, event: str, occurred_at: datetime | None
+) -> None:
+    """The latest delivery event of a sent mail (``store.deliveries`` stores the event)."""
+    conn.execute(
+        """UPDATE sent_mails SET last_event = %s, last_event_at = COALESCE(%s, now())
+           WHERE id = %s""",
+        (event, occurred_at, sent_mail_id),
     )
 
 

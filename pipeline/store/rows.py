@@ -1,7 +1,7 @@
-"""Generic org-scoped insert/update/delete for simple resource tables.
+"""Column lists for simple org-scoped resource writes, and a generic read by id.
 
-Table and column names come from code (each caller's allow-list), never from a client;
-values are always bound parameters.
+Each table's owner spells its own statement around these; column names come from the
+owner's allow-list, never from a client, and values are always bound parameters.
 """
 
 from __future__ import annotations
@@ -17,45 +17,27 @@ def _pick(values: dict[str, Any], allowed: Iterable[str]) -> list[str]:
     return [name for name in allowed if name in values]
 
 
-def insert(
-    conn: Connection, table: str, org_id: UUID, values: dict[str, Any], allowed: Iterable[str]
-) -> dict[str, Any]:
+def insert_columns(
+    org_id: UUID, values: dict[str, Any], allowed: Iterable[str]
+) -> tuple[str, str, tuple[Any, ...]]:
+    """``(columns, placeholders, params)`` of an INSERT of ``org_id`` and the allowed values."""
     names = _pick(values, allowed)
     columns = ", ".join(["org_id", *names])
     holders = ", ".join(["%s"] * (len(names) + 1))
-    return conn.execute(
-        f"INSERT INTO {table} ({columns}) VALUES ({holders}) RETURNING *",
-        (org_id, *(values[n] for n in names)),
-    ).fetchone()
+    return columns, holders, (org_id, *(values[n] for n in names))
 
 
-def update(
-    conn: Connection,
-    table: str,
-    org_id: UUID,
-    row_id: int,
-    values: dict[str, Any],
-    allowed: Iterable[str],
-    *,
-    touch: bool = False,
-) -> dict[str, Any] | None:
-    """Apply ``values`` and return the row; ``None`` when the organization has no such row."""
+def assignments(
+    values: dict[str, Any], allowed: Iterable[str], *, touch: bool = False
+) -> tuple[str, tuple[Any, ...]]:
+    """``(SET list, params)`` of the allowed values (``touch``: ``updated_at`` too); an empty
+    list when there is nothing to set."""
     names = _pick(values, allowed)
     sets = [f"{n} = %s" for n in names] + (["updated_at = now()"] if touch else [])
-    if not sets:
-        return get(conn, table, org_id, row_id)
-    return conn.execute(
-        f"UPDATE {table} SET {', '.join(sets)} WHERE org_id = %s AND id = %s RETURNING *",
-        (*(values[n] for n in names), org_id, row_id),
-    ).fetchone()
+    return ", ".join(sets), tuple(values[n] for n in names)
 
 
 def get(conn: Connection, table: str, org_id: UUID, row_id: int) -> dict[str, Any] | None:
     return conn.execute(
         f"SELECT * FROM {table} WHERE org_id = %s AND id = %s", (org_id, row_id)
     ).fetchone()
-
-
-def delete(conn: Connection, table: str, org_id: UUID, row_id: int) -> bool:
-    cur = conn.execute(f"DELETE FROM {table} WHERE org_id = %s AND id = %s", (org_id, row_id))
-    return cur.rowcount == 1

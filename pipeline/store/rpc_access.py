@@ -14,7 +14,7 @@ from uuid import UUID
 from pipeline import crypto
 from pipeline.db import Connection
 from pipeline.records import Mailbox
-from pipeline.store import mailboxes
+from pipeline.store import mailboxes, organizations
 
 # Compared against when the organization is unknown, so that path costs the same.
 _NO_SECRET_HASH = crypto.hash_api_secret(secrets.token_urlsafe(32))
@@ -23,19 +23,13 @@ _NO_SECRET_HASH = crypto.hash_api_secret(secrets.token_urlsafe(32))
 def issue_secret(conn: Connection, org_id: UUID) -> str:
     """A new secret for the organization's RPC calls, replacing any previous one."""
     secret = f"rpc_{secrets.token_urlsafe(32)}"
-    conn.execute(
-        "UPDATE organizations SET rpc_secret_hash = %s, updated_at = now() WHERE id = %s",
-        (crypto.hash_api_secret(secret), org_id),
-    )
+    organizations.set_rpc_secret_hash(conn, org_id, crypto.hash_api_secret(secret))
     return secret
 
 
 def clear_secret(conn: Connection, org_id: UUID) -> None:
     """Make the organization's RPC public again (as documented by the seed)."""
-    conn.execute(
-        "UPDATE organizations SET rpc_secret_hash = NULL, updated_at = now() WHERE id = %s",
-        (org_id,),
-    )
+    organizations.set_rpc_secret_hash(conn, org_id, None)
 
 
 def accepted_mailbox(

@@ -1,4 +1,5 @@
-"""Read queries behind the tickets API: filtered lists, assigned agents, history."""
+"""Read queries behind the tickets API: filtered lists, assigned agents, links, history,
+and a sender's open ticket."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from pipeline.db import Connection
+
+OPEN_STATUSES = ("new", "reply", "pending", "on-hold")
 
 SELECT = """SELECT t.*, c.email AS contact_email, c.name AS contact_name,
        m.inbox_name, m.address AS mailbox_address,
@@ -75,5 +78,34 @@ def events_of(conn: Connection, org_id: UUID, ticket_id: int) -> list[dict[str, 
     return conn.execute(
         """SELECT id, kind, message_id, agent_id, data, created_at FROM tracking_events
            WHERE org_id = %s AND ticket_id = %s ORDER BY created_at, id""",
+        (org_id, ticket_id),
+    ).fetchall()
+
+
+def find_open_by_sender(conn: Connection, org_id: UUID, mailbox_id: int, email: str) -> int | None:
+    """The most recently updated open ticket of contact ``email`` in mailbox ``mailbox_id``."""
+    row = conn.execute(
+        """SELECT t.id FROM tickets t JOIN contacts c ON c.id = t.contact_id
+           WHERE t.org_id = %s AND t.mailbox_id = %s AND lower(c.email) = lower(%s)
+             AND t.status = ANY(%s)
+           ORDER BY t.updated_at DESC, t.id DESC LIMIT 1""",
+        (org_id, mailbox_id, email.strip(), list(OPEN_STATUSES)),
+    ).fetchone()
+    return row["id"] if row else None
+
+
+def linked_ticket_ids(conn: Connection, org_id: UUID, ticket_id: int) -> list[int]:
+    rows = conn.execute(
+        """SELECT linked_ticket_id FROM ticket_links WHERE org_id = %s AND ticket_id = %s
+           ORDER BY linked_ticket_id""",
+        (org_id, ticket_id),
+    ).fetchall()
+    return [r["linked_ticket_id"] for r in rows]
+
+
+def assigned_agents(conn: Connection, org_id: UUID, ticket_id: int) -> list[dict[str, Any]]:
+    return conn.execute(
+        """SELECT a.id, a.name, a.email FROM ticket_agents ta JOIN agents a ON a.id = ta.agent_id
+           WHERE ta.org_id = %s AND ta.ticket_id = %s ORDER BY a.id""",
         (org_id, ticket_id),
     ).fetchall()

@@ -1,4 +1,9 @@
-"""SQL for tickets, their messages and their tracking events."""
+"""SQL for ``tickets`` and ``ticket_links``, the one module that writes them, and the
+reads of a ticket with its messages.
+
+Actions (status, labels, agents, notes) move ``latest_updated_at`` (003 ``latestUpdated``);
+every row change moves ``updated_at`` through the table's trigger.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,32 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from pipeline.db import Connection
+
+PLAIN_FIELDS = ("labels", "tags", "notes", "customer_id")
+CLOSED = "closed"
+
+# CTEs ``found (id)``, the ticket mail %(message)s opened already, and ``opened (id)``, the
+# ticket opened from it now if not; need CTE ``contact (id)`` (``store.contacts``).
+OPEN_CTES = """
+    found AS (SELECT id FROM tickets WHERE source_message_id = %(message)s),
+    opened AS (
+        INSERT INTO tickets (org_id, number, mailbox_id, subject, contact_id,
+                             source_message_id, status, customer_id, labels)
+        SELECT %(org)s, nextval(%(sequence)s::regclass), %(mailbox)s, %(subject)s,
+               (SELECT id FROM contact), %(message)s, 'new', %(customer)s, %(labels)s
+        WHERE NOT EXISTS (SELECT 1 FROM found)
+        ON CONFLICT (source_message_id) DO NOTHING RETURNING id)"""
+
+# The CTE ``answered``: the ticket of the new ticket message in CTE ``linked (ticket_id)``
+# counts the customer's answer once, reopens, and gains labels %(labels)s it lacks.
+ANSWER_CTE = """
+    answered AS (
+        UPDATE tickets SET exchange_count = exchange_count + 1, pending_closure_at = NULL,
+               status = 'reply', closed_at = NULL, latest_updated_at = now(),
+               labels = labels || ARRAY(
+                   SELECT l FROM unnest(%(labels)s::text[]) WITH ORDINALITY AS n(l, i)
+                   WHERE l <> ALL(labels) ORDER BY i)
+        WHERE id = (SELECT ticket_id FROM linked))"""
 
 
 def number_sequence(org_id: UUID) -> str:
@@ -58,40 +89,6 @@ def get(conn: Connection, org_id: UUID, ticket_id: int) -> dict[str, Any] | None
     ).fetchone()
 
 
-def add_message(
-    conn: Connection,
-    org_id: UUID,
-    ticket_id: int,
-    *,
-    contact_id: int | None,
-    from_address: str | None,
-    from_name: str | None,
-    body_text: str,
-    body_html: str | None,
-    message_id: int | None,
-    kind: str = "external",
-) -> int | None:
-    """Add a ticket message; ``None`` if message ``message_id`` is already on a ticket."""
-    row = conn.execute(
-        """INSERT INTO ticket_messages (org_id, ticket_id, type, contact_id, from_address,
-                                        from_name, body_text, body_html, message_id)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-           ON CONFLICT (message_id) DO NOTHING RETURNING id""",
-        (
-            org_id,
-            ticket_id,
-            kind,
-            contact_id,
-            from_address,
-            from_name,
-            body_text,
-            body_html,
-            message_id,
-        ),
-    ).fetchone()
-    return int(row["id"]) if row else None
-
-
 def link(conn: Connection, org_id: UUID, ticket_id: int, other_id: int) -> None:
     """Link two tickets both ways (idempotent)."""
     conn.execute(
@@ -102,19 +99,65 @@ def link(conn: Connection, org_id: UUID, ticket_id: int, other_id: int) -> None:
     )
 
 
-def track(
-    conn: Connection,
-    org_id: UUID,
-    ticket_id: int,
-    kind: str,
-    *,
-    message_id: int | None = None,
-    data: dict[str, Any] | None = None,
-) -> None:
+def set_customer(conn: Connection, org_id: UUID, ticket_id: int, customer_id: int) -> None:
     conn.execute(
-        """INSERT INTO tracking_events (org_id, ticket_id, kind, message_id, data)
-           VALUES (%s, %s, %s, %s, %s)""",
-        (org_id, ticket_id, kind, message_id, Jsonb(data or {})),
+        "UPDATE tickets SET customer_id = %s WHERE org_id = %s AND id = %s",
+        (customer_id, org_id, ticket_id),
+    )
+
+
+def set_status(conn: Connection, org_id: UUID, ticket_id: int, status: str) -> None:
+    """An API order's status: ``closed_at`` is now when closed, cleared otherwise."""
+    conn.execute(
+        """UPDATE tickets SET status = %(status)s, latest_updated_at = now(),
+                  closed_at = CASE WHEN %(status)s = 'closed' THEN now() END
+           WHERE org_id = %(org)s AND id = %(id)s""",
+        {"status": status, "org": org_id, "id": ticket_id},
+    )
+
+
+def change_status(conn: Connection, ticket_id: int, status: str) -> None:
+    """An agent's status change: a closed ticket keeps when it closed, and only a pending
+    one keeps its ``pending_closure_at``."""
+    conn.execute(
+        """UPDATE tickets SET status = %s, latest_updated_at = now(),
+                  closed_at = CASE WHEN %s THEN COALESCE(closed_at, now()) END,
+                  pending_closure_at = CASE WHEN %s = 'pending' THEN pending_closure_at END
+           WHERE id = %s""",
+        (status, status == CLOSED, status, ticket_id),
+    )
+
+
+def add_labels(conn: Connection, org_id: UUID, ticket_id: int, labels: list[str]) -> None:
+    """Add ``labels`` the ticket does not have yet, keeping their order."""
+    conn.execute(
+        """UPDATE tickets SET labels = labels || ARRAY(
+               SELECT l FROM unnest(%s::text[]) WITH ORDINALITY AS u(l, n)
+               WHERE NOT l = ANY(labels) ORDER BY n), latest_updated_at = now()
+           WHERE org_id = %s AND id = %s""",
+        (list(dict.fromkeys(labels)), org_id, ticket_id),
+    )
+
+
+def set_fields(conn: Connection, ticket_id: int, values: dict[str, Any]) -> None:
+    """Write the plain fields and ``custom_fields`` present in ``values``."""
+    names = [k for k in PLAIN_FIELDS if k in values]
+    params = [values[k] for k in names]
+    if "custom_fields" in values:
+        names.append("custom_fields")
+        params.append(Jsonb(values["custom_fields"]))
+    if names:
+        conn.execute(
+            f"UPDATE tickets SET {', '.join(f'{n} = %s' for n in names)} WHERE id = %s",
+            (*params, ticket_id),
+        )
+
+
+def touch(conn: Connection, org_id: UUID, ticket_id: int) -> None:
+    """Record that an action (assignment, note) changed the ticket."""
+    conn.execute(
+        "UPDATE tickets SET latest_updated_at = now() WHERE org_id = %s AND id = %s",
+        (org_id, ticket_id),
     )
 
 
@@ -133,25 +176,6 @@ def find_by_message_ids(conn: Connection, org_id: UUID, ids: list[str]) -> dict[
            ORDER BY src.at DESC LIMIT 1""",
         {"org": org_id, "ids": ids},
     ).fetchone()
-
-
-def list_page(
-    conn: Connection, org_id: UUID, page: int, per_page: int, status: str | None = None
-) -> tuple[list[dict[str, Any]], int]:
-    """One page of tickets, most recently updated first, and the total count."""
-    where = "t.org_id = %(org)s AND (%(status)s::text IS NULL OR t.status = %(status)s)"
-    params = {"org": org_id, "status": status, "limit": per_page, "offset": (page - 1) * per_page}
-    rows = conn.execute(
-        f"""SELECT t.*, c.email AS contact_email, c.name AS contact_name,
-                   m.inbox_name, m.address AS mailbox_address
-            FROM tickets t LEFT JOIN contacts c ON c.id = t.contact_id
-            LEFT JOIN mailboxes m ON m.id = t.mailbox_id
-            WHERE {where} ORDER BY t.updated_at DESC, t.id DESC
-            LIMIT %(limit)s OFFSET %(offset)s""",
-        params,
-    ).fetchall()
-    total = conn.execute(f"SELECT count(*) AS n FROM tickets t WHERE {where}", params).fetchone()
-    return rows, total["n"]
 
 
 def detail(conn: Connection, org_id: UUID, ticket_id: int) -> dict[str, Any] | None:

@@ -8,9 +8,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pipeline import blobs
 from pipeline.intake.imap import SyncRequest, sync_folder
-from pipeline.store import mailboxes
+from pipeline.store import blobs, mailboxes
 from tests.dovecot import make_account
 from tests.helpers import accept, mfs, run_pipeline
 

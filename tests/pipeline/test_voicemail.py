@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import blobs
 from pipeline.context import StageContext
+from pipeline.store import blobs
 from pipeline.voicemail_audio import TRANSCODE_ACTOR, transcode_voicemail
 from tests.helpers import accept, mfs, run_pipeline
 from tests.voicemails import decode_mp3, voicemail_mail

@@ -188,7 +188,7 @@ def test_a_reply_held_by_the_closed_ticket_policy_is_listed_until_converted(
 
 
 def test_list_is_paginated_by_100_in_laravels_shape(client, token, conn, org, mailbox):
-    from pipeline import blobs
+    from pipeline.store import blobs
 
     digest = blobs.put(conn, b"raw")
     conn.execute(

@@ -163,7 +163,7 @@ def test_a_body_that_is_not_json_is_400(client, conn, org, mailbox):
 
 
 def test_a_discarded_mail_answers_success_with_nulls(app, conn, org, mailbox):
-    from pipeline.blobs import put
+    from pipeline.store.blobs import put
     from web.hooks import rpc
 
     digest = put(conn, b"x")
@@ -177,7 +177,7 @@ def test_a_discarded_mail_answers_success_with_nulls(app, conn, org, mailbox):
 
 
 def test_a_held_mail_answers_its_message_and_no_ticket(app, conn, org, mailbox):
-    from pipeline.blobs import put
+    from pipeline.store.blobs import put
     from web.hooks import rpc
 
     digest = put(conn, b"x")

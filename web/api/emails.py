@@ -9,7 +9,7 @@ from flask import Blueprint, g, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import InputError, NotFound
-from pipeline.store import categories, email_actions, email_stats, emails, mailboxes
+from pipeline.store import categories, email_actions, email_stats, emails, mailboxes, messages
 from web import serialize
 from web.auth import require
 from web.db import get_conn
@@ -155,7 +155,7 @@ def email_detail(email_id: int) -> dict:
 @native(resp=answers(404), tags=["emails"])
 def get_email(email_id: int):
     load_email(email_id)
-    email_actions.set_flags(get_conn(), g.org_id, [email_id], "mark_read")
+    messages.set_flags(get_conn(), g.org_id, [email_id], "mark_read")
     return ok(email_detail(email_id))
 
 
@@ -178,7 +178,7 @@ def update_email(email_id: int, json: EmailPatch):
     for name, (on, off) in flags.items():
         value = getattr(json, name)
         if value is not None:
-            email_actions.set_flags(conn, g.org_id, [email_id], on if value else off)
+            messages.set_flags(conn, g.org_id, [email_id], on if value else off)
     if json.categories is not None:
         unknown = categories.unknown(conn, g.org_id, json.categories)
         if unknown:
@@ -195,7 +195,7 @@ def bulk_action(json: BulkRequest):
     if json.action == "delete":
         done = email_actions.delete(conn, g.org_id, ids)
     else:
-        done = email_actions.set_flags(conn, g.org_id, ids, json.action)
+        done = messages.set_flags(conn, g.org_id, ids, json.action)
     not_found = [i for i in ids if i not in set(done)]
     return ok(
         {"action": json.action, "processed": done, "count": len(done), "not_found": not_found}

@@ -8,7 +8,7 @@ from flask import Blueprint, g
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import InputError, NotFound
-from pipeline.store import delivery_queries, rpc_access
+from pipeline.store import delivery_queries, organizations, rpc_access
 from pipeline.store.deliveries import EVENTS
 from web.auth import require
 from web.db import get_conn
@@ -75,7 +75,7 @@ def organization(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": str(row["id"]),
         "name": row["name"],
-        **{name: row[name] for name in delivery_queries.ORG_SETTINGS},
+        **{name: row[name] for name in organizations.SETTINGS},
         "rpc_secret_set": row["rpc_secret_hash"] is not None,
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
@@ -111,7 +111,7 @@ def get_delivery_event(event_id: int):
 @require("read")
 @native(resp=answers(), tags=["organization"])
 def get_organization():
-    return ok(organization(delivery_queries.organization(get_conn(), g.org_id)))
+    return ok(organization(organizations.get(get_conn(), g.org_id)))
 
 
 @require("admin")
@@ -122,8 +122,8 @@ def update_organization(json: OrganizationPatch):
     if nulls:
         raise InputError(f"{nulls[0]}: may not be null", nulls[0], 422)
     conn = get_conn()
-    delivery_queries.update_organization(conn, g.org_id, values)
-    return ok(organization(delivery_queries.organization(conn, g.org_id)))
+    organizations.update(conn, g.org_id, values)
+    return ok(organization(organizations.get(conn, g.org_id)))
 
 
 @require("admin")
@@ -140,4 +140,4 @@ def clear_rpc_secret():
     """Make the public RPC public again, as its seed documents it."""
     conn = get_conn()
     rpc_access.clear_secret(conn, g.org_id)
-    return ok(organization(delivery_queries.organization(conn, g.org_id)))
+    return ok(organization(organizations.get(conn, g.org_id)))

@@ -10,7 +10,7 @@ from flask import Blueprint, g
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import Conflict, InputError, NotFound
-from pipeline.store import directory, rows
+from pipeline.store import agents, contacts, customers, directory, rows
 from web import serialize
 from web.auth import require
 from web.db import get_conn
@@ -135,9 +135,7 @@ def update_contact(contact_id: int, json: ContactPatch):
     load("contacts", contact_id, "Contact")
     check_customer(json.customer_id)
     values = json.model_dump(exclude_unset=True)
-    row = rows.update(
-        get_conn(), "contacts", g.org_id, contact_id, values, directory.CONTACT_FIELDS, touch=True
-    )
+    row = contacts.update(get_conn(), g.org_id, contact_id, values)
     return ok(serialize.contact(row))
 
 
@@ -151,9 +149,7 @@ def list_customers(query: CustomerQuery):
 @require("write")
 @native(json=CustomerCreate, resp=answers(ok=201), tags=["customers"])
 def create_customer(json: CustomerCreate):
-    row = rows.insert(
-        get_conn(), "customers", g.org_id, json.model_dump(), directory.CUSTOMER_FIELDS
-    )
+    row = customers.create(get_conn(), g.org_id, json.model_dump())
     return ok(serialize.customer(row), 201)
 
 
@@ -168,15 +164,7 @@ def get_customer(customer_id: int):
 def update_customer(customer_id: int, json: CustomerPatch):
     load("customers", customer_id, "Customer")
     values = non_null(json.model_dump(exclude_unset=True), ("name",))
-    row = rows.update(
-        get_conn(),
-        "customers",
-        g.org_id,
-        customer_id,
-        values,
-        directory.CUSTOMER_FIELDS,
-        touch=True,
-    )
+    row = customers.update(get_conn(), g.org_id, customer_id, values)
     return ok(serialize.customer(row))
 
 
@@ -198,7 +186,7 @@ def check_agent_unique(values: dict[str, Any], except_id: int | None = None) -> 
 def create_agent(json: AgentCreate):
     values = {**json.model_dump(), "email": str(json.email).lower()}
     check_agent_unique(values)
-    row = rows.insert(get_conn(), "agents", g.org_id, values, directory.AGENT_FIELDS)
+    row = agents.create(get_conn(), g.org_id, values)
     return ok(serialize.agent(row), 201)
 
 
@@ -216,16 +204,14 @@ def update_agent(agent_id: int, json: AgentPatch):
     if values.get("email"):
         values["email"] = str(values["email"]).lower()
     check_agent_unique(values, agent_id)
-    row = rows.update(get_conn(), "agents", g.org_id, agent_id, values, directory.AGENT_FIELDS)
+    row = agents.update(get_conn(), g.org_id, agent_id, values)
     return ok(serialize.agent(row))
 
 
 @require("write")
 @native(resp=answers(404), tags=["agents"])
 def deactivate_agent(agent_id: int):
-    row = rows.update(
-        get_conn(), "agents", g.org_id, agent_id, {"is_active": False}, directory.AGENT_FIELDS
-    )
+    row = agents.update(get_conn(), g.org_id, agent_id, {"is_active": False})
     if row is None:
         raise NotFound("Agent not found")
     return ok(serialize.agent(row))

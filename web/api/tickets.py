@@ -148,7 +148,7 @@ def update_ticket(ticket_id: int, json: TicketPatch):
         and rows.get(conn, "customers", g.org_id, json.customer_id) is None
     ):
         raise NotFound("Customer not found", "customer_id")
-    ticket_updates.set_fields(conn, ticket_id, values)
+    tickets.set_fields(conn, ticket_id, values)
     if json.status is not None:
         ticket_updates.change_status(conn, g.org_id, ticket, json.status, actor)
     if json.agent_ids is not None:

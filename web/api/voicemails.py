@@ -9,9 +9,8 @@ from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel, Field
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
-from pipeline import blobs
 from pipeline.errors import InputError, NotFound
-from pipeline.store import voicemail_search, voicemails
+from pipeline.store import blobs, voicemail_search, voicemails
 from web.auth import require
 from web.db import get_conn
 from web.downloads import content_disposition

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from pipeline import mailbox_claims, mailbox_secrets
 from pipeline.errors import Conflict, InputError, NotFound, Unauthorized
 from pipeline.intake.imap_address import ensure_allowed_host
-from pipeline.store import filter_lists, mailbox_admin, sent_mail_audit, sent_mails
+from pipeline.store import filter_lists, mailbox_admin, mailboxes, sent_mail_audit, sent_mails
 from web.auth import admit, credentials
 from web.db import get_conn
 from web.families import laravel
@@ -174,7 +174,7 @@ def create_mailbox(json: MailboxCreate):
     _ensure_allowed_host(values)
     _ensure_free(conn, values)
     with mailbox_claims.claiming(conn, "aliases" if values.get("aliases") else "address"):
-        mailbox_id = mailbox_admin.create(conn, g.org_id, values)
+        mailbox_id = mailboxes.insert_editable(conn, g.org_id, values)
     return data(mailbox_item(mailbox_admin.get(conn, g.org_id, mailbox_id)), 201)
 
 
@@ -190,7 +190,7 @@ def update_mailbox(json: MailboxUpdate):
         raise NotFound("Mailbox not found", "mailbox_id")
     _ensure_free(conn, values, json.mailbox_id)
     with mailbox_claims.claiming(conn, "aliases" if values.get("aliases") else "address"):
-        mailbox_admin.update(conn, g.org_id, json.mailbox_id, values)
+        mailboxes.update_editable(conn, g.org_id, json.mailbox_id, values)
     return data(mailbox_item(mailbox_admin.get(conn, g.org_id, json.mailbox_id)))
 
 
@@ -210,7 +210,7 @@ def set_password(json: SetPassword):
 @spec.validate(json=MailboxRef, tags=TAGS, security=SECURITY)
 def delete_mailbox(json: MailboxRef):
     """Delete a mailbox by ``mailbox_id``."""
-    if not mailbox_admin.delete(get_conn(), g.org_id, json.mailbox_id):
+    if not mailboxes.delete_account(get_conn(), g.org_id, json.mailbox_id):
         raise NotFound("Mailbox not found", "mailbox_id")
     return data({"id": json.mailbox_id, "deleted": True})
 

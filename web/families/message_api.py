@@ -18,7 +18,7 @@ from pipeline.context import StageContext
 from pipeline.errors import InputError, NotFound, PermanentError
 from pipeline.mail.header_safety import check_address
 from pipeline.services import message_api_tickets
-from pipeline.store import address_log, emails, ticket_actions, ticket_feed, tickets
+from pipeline.store import address_log, emails, ticket_feed, ticket_queries, tickets
 from web import db
 from web.downloads import blob_response
 from web.families import imbox
@@ -307,12 +307,12 @@ def _ticket_meta(conn, ticket: dict[str, Any]) -> dict[str, Any]:
         "labels": [{"label": label} for label in ticket["labels"]],
         "notes": ticket["notes"],
         "linkedTickets": [
-            {"ticketId": i} for i in ticket_actions.linked_ticket_ids(conn, g.org_id, ticket["id"])
+            {"ticketId": i} for i in ticket_queries.linked_ticket_ids(conn, g.org_id, ticket["id"])
         ],
         "ticketStatus": ticket["status"],
         "assignedAgents": [
             {"id": a["id"], "agentName": a["name"], "agentEmail": a["email"]}
-            for a in ticket_actions.assigned_agents(conn, g.org_id, ticket["id"])
+            for a in ticket_queries.assigned_agents(conn, g.org_id, ticket["id"])
         ],
         "customFields": fields,
     }

@@ -14,7 +14,7 @@ from flask import Blueprint, jsonify, request
 from pipeline.errors import InputError, PermanentError
 from pipeline.intake.providers import generic
 from pipeline.intake.providers.generic import InboundEmail
-from pipeline.store import messages
+from pipeline.store import message_queries
 from web import db
 from web.hooks import errors, rpc_gate, storing
 from web.openapi import spec
@@ -48,7 +48,7 @@ def inbound_email(json: InboundEmail):
 
 def outcome(message_id: int) -> dict[str, str | None]:
     """``ticketId``/``messageId`` as strings; both null when the mail was discarded."""
-    row = messages.ticket_outcome(db.get_conn(), message_id)
+    row = message_queries.ticket_outcome(db.get_conn(), message_id)
     if row is None or row["state"] == "discarded":
         return {"ticketId": None, "messageId": None}
     ticket = row["ticket_id"]

@@ -1,4 +1,5 @@
-"""Content-addressed blob store in PostgreSQL (SHA-256 of the bytes is the key).
+"""Content-addressed blob store in PostgreSQL (SHA-256 of the bytes is the key); the one
+module that writes ``blobs``.
 
 Every web and worker process on every machine sees the same bytes; identical content
 is stored once. An S3-compatible store can replace these three functions later.
@@ -7,8 +8,14 @@ is stored once. An S3-compatible store can replace these three functions later.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from pipeline.db import Connection
+
+# Stores bytes ``%(data)s`` (``%(size)s`` long, SHA-256 ``%(sha)s``) once. Also a CTE body,
+# so a row that refers to the blob is written in the same statement.
+STORE = """INSERT INTO blobs (sha256, size, data) VALUES (%(sha)s, %(size)s, %(data)b)
+    ON CONFLICT DO NOTHING"""
 
 
 def sha256_hex(data: bytes) -> str:
@@ -17,12 +24,14 @@ def sha256_hex(data: bytes) -> str:
 
 def put(conn: Connection, data: bytes) -> str:
     """Store ``data`` (idempotent) and return its SHA-256."""
-    digest = sha256_hex(data)
-    conn.execute(
-        "INSERT INTO blobs (sha256, size, data) VALUES (%s, %s, %b) ON CONFLICT DO NOTHING",
-        (digest, len(data), data),
-    )
-    return digest
+    params = store_params(data)
+    conn.execute(STORE, params)
+    return params["sha"]
+
+
+def store_params(data: bytes) -> dict[str, Any]:
+    """The parameters of ``STORE`` for ``data``."""
+    return {"sha": sha256_hex(data), "size": len(data), "data": data}
 
 
 def get(conn: Connection, digest: str) -> bytes:
