@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.db import Connection
 
-# Stores bytes ``%(data)s`` (``%(size)s`` long, SHA-256 ``%(sha)s``) once. Also a CTE body,
+# Stores bytes ``%(data)b`` (sent in binary; ``%(size)s`` long, SHA-256 ``%(sha)s``) once. Also a CTE body,
 # so a row that refers to the blob is written in the same statement.
 STORE = """INSERT INTO blobs (sha256, size, data) VALUES (%(sha)s, %(size)s, %(data)b)
     ON CONFLICT DO NOTHING"""
