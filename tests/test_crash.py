@@ -1,7 +1,8 @@
 """Crash test: the real processes (SMTP listener, Dramatiq worker, scheduler) on the test
 database, each killed with SIGKILL while mail arrives over SMTP, then restarted.
 
-The processes run as the ``Procfile`` says (one worker process of two threads). Kills:
+The processes run as the ``Procfile`` says (one worker process of two threads; the ``io``
+process, which sends the auto-replies, runs beside them and is not killed). Kills:
 the listener after its commit and before its hand-over, the worker inside a run's
 transaction and after a run's commit before its jobs are sent (``INTAKE_CRASH_AT``, see
 ``pipeline.faults``), the scheduler from outside. Every mail must become exactly one
@@ -134,6 +135,7 @@ def system(tmp_path, smtp_sink, conn, org, mailbox):
         "INTAKE_SMTP_LISTEN": f"127.0.0.1:{port}",
         "INTAKE_WORKER_PROCESSES": "1",
         "INTAKE_WORKER_THREADS": "2",
+        "INTAKE_IO_THREADS": "2",
     }
     commands = parse_procfile((ROOT / "Procfile").read_text()).processes
     crashes = {"smtp": ["handover:3"], "worker": ["stage:3", "after_commit:3"], "scheduler": []}
@@ -141,7 +143,9 @@ def system(tmp_path, smtp_sink, conn, org, mailbox):
         Proc(name, ["sh", "-c", f"exec {commands[name]}"], points, tmp_path / f"{name}.log")
         for name, points in crashes.items()
     ]
-    supervisor = Supervisor(procs, env)
+    # Sends the auto-replies; never killed here.
+    io = Proc("io", ["sh", "-c", f"exec {commands['io']}"], [], tmp_path / "io.log")
+    supervisor = Supervisor([*procs, io], env)
     supervisor.start()
     try:
         yield port, {p.name: p for p in procs}, smtp_sink
