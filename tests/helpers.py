@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from pipeline.records import Envelope, Mailbox
-from pipeline.store import keys, organizations
+from pipeline.store import keys, organizations, send_configs
 
 
 @dataclass(frozen=True)
@@ -62,22 +62,29 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
     raise AssertionError(f"condition not met within {timeout}s")
 
 
+def relay_to(conn, org_id, sink, **overrides) -> send_configs.SendConfig:
+    """Make the test SMTP ``sink`` the organization's default relay (``overrides``: other
+    ``create_config`` values)."""
+    values = {
+        "name": "sink",
+        "host": sink.host,
+        "port": sink.port,
+        "tls_mode": "none",
+        "from_email": "support@example.com",
+        "from_name": "Acme Support",
+        "is_default": True,
+        **overrides,
+    }
+    return send_configs.create_config(conn, org_id, **values)
+
+
 def relay_and_webhook(conn, org_id, settings, smtp_sink, http_receiver, secret, events) -> None:
     """Turn auto-replies on through the test relay and subscribe the test HTTP receiver."""
     from pipeline import crypto
-    from pipeline.store import send_configs, webhooks
+    from pipeline.store import webhooks
 
     conn.execute("UPDATE organizations SET auto_reply_enabled = true WHERE id = %s", (org_id,))
-    send_configs.create_config(
-        conn,
-        org_id,
-        name="sink",
-        host=smtp_sink.host,
-        port=smtp_sink.port,
-        tls_mode="none",
-        from_email="support@example.com",
-        is_default=True,
-    )
+    relay_to(conn, org_id, smtp_sink, from_name=None)
     http_receiver.secret = secret
     webhooks.create(
         conn, org_id, http_receiver.url(), events, crypto.encrypt(settings.secret_key, secret), True

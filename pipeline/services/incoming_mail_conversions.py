@@ -23,7 +23,7 @@ from pipeline.jobs import Job
 from pipeline.records import Message
 from pipeline.stage_order import ORDER
 from pipeline.stages.ticket import CLOSED, add_reply, matched_ticket, open_ticket
-from pipeline.store import contacts, incoming_mails, messages, tickets, tracking_events
+from pipeline.store import contacts, incoming_mails, messages, rows, tickets, tracking_events
 
 EVIDENCE_KEY = "conversion"
 
@@ -45,7 +45,7 @@ def convert_to_ticket(
     already a message of another ticket).
     """
     msg = _convertible(conn, org_id, message_id)
-    if not contacts.customer_exists(conn, org_id, customer_id):
+    if not rows.exists(conn, "customers", org_id, customer_id):
         raise NotFound("Customer not found", "customer_id")
     if msg.ticket_id is not None and not msg.reply_to_closed_ticket:
         ticket = tickets.get(conn, org_id, msg.ticket_id)

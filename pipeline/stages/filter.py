@@ -82,7 +82,17 @@ def check_report(conn: Connection, msg: Message, max_parts: int) -> Stop | None:
     if kind == "feedback-report":
         complaint = record_complaint(conn, msg, bounces.original_message_id(report))
         return Stop("filtered", "complaint", {**evidence, **complaint})
-    recorded = [record_bounce(conn, msg, i, r) for i, r in enumerate(bounces.parse_report(report))]
+    recorded = [
+        record_bounce(
+            conn,
+            msg,
+            str(i),
+            r,
+            {"action": r.action, "reporting_mta": r.reporting_mta},
+            recipient=r.recipient,
+        )
+        for i, r in enumerate(bounces.parse_report(report))
+    ]
     return Stop("filtered", "bounce", {**evidence, "report_type": kind, "recipients": recorded})
 
 
@@ -112,38 +122,36 @@ def check_text_bounce(conn: Connection, msg: Message, hits: list[dict], domain: 
     found = bounces.find_text_bounce(blobs.get(conn, msg.raw_sha256), domain)
     if found is None:
         return None
-    event = deliveries.DeliveryEvent(
-        event=found.event,
-        provider="dsn",
-        provider_event_id=f"{msg.id}:text",
-        message_id=found.original_message_id,
-        status_code=found.status,
-        diagnostic=found.diagnostic,
-        occurred_at=msg.sent_at,
-        payload={"format": "text"},
-        source_message_id=msg.id,
-    )
-    event_id = deliveries.record(conn, msg.org_id, event)
-    recorded = {**vars(found), "event": found.event, "delivery_event_id": event_id}
+    recorded = record_bounce(conn, msg, "text", found, {"format": "text"})
     evidence = {"verdict": "filtered", "format": "text", "recipients": [recorded], "hits": hits}
     return Stop("filtered", "bounce", evidence)
 
 
-def record_bounce(conn: Connection, msg: Message, index: int, dsn: bounces.DsnRecipient) -> dict:
+def record_bounce(
+    conn: Connection,
+    msg: Message,
+    key: str,
+    bounce: bounces.DsnRecipient | bounces.TextBounce,
+    payload: dict,
+    *,
+    recipient: str | None = None,
+) -> dict:
+    """Record what a bounce (a DSN recipient or a free-form report) says about our sent
+    mail as a delivery event keyed by this message and ``key``; return it as evidence."""
     event = deliveries.DeliveryEvent(
-        event=dsn.event,
+        event=bounce.event,
         provider="dsn",
-        provider_event_id=f"{msg.id}:{index}",
-        message_id=dsn.original_message_id,
-        recipient=dsn.recipient,
-        status_code=dsn.status,
-        diagnostic=dsn.diagnostic,
+        provider_event_id=f"{msg.id}:{key}",
+        message_id=bounce.original_message_id,
+        recipient=recipient,
+        status_code=bounce.status,
+        diagnostic=bounce.diagnostic,
         occurred_at=msg.sent_at,
-        payload={"action": dsn.action, "reporting_mta": dsn.reporting_mta},
+        payload=payload,
         source_message_id=msg.id,
     )
     event_id = deliveries.record(conn, msg.org_id, event)
-    return {**vars(dsn), "event": dsn.event, "delivery_event_id": event_id}
+    return {**vars(bounce), "event": bounce.event, "delivery_event_id": event_id}
 
 
 def check_flood(msg: Message, org_rules: FilterRules) -> Continue | Stop:

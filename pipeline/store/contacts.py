@@ -58,13 +58,6 @@ def update(
     ).fetchone()
 
 
-def customer_exists(conn: Connection, org_id: UUID, customer_id: int) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM customers WHERE org_id = %s AND id = %s", (org_id, customer_id)
-    ).fetchone()
-    return row is not None
-
-
 def assign_customer(conn: Connection, org_id: UUID, contact_id: int, customer_id: int) -> None:
     """Give a contact its customer unless it already belongs to one."""
     conn.execute(

@@ -33,10 +33,3 @@ def get_event(conn: Connection, org_id: UUID, event_id: int) -> dict[str, Any] |
     return conn.execute(
         "SELECT * FROM delivery_events WHERE org_id = %s AND id = %s", (org_id, event_id)
     ).fetchone()
-
-
-def sent_mail_exists(conn: Connection, org_id: UUID, sent_mail_id: int) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM sent_mails WHERE org_id = %s AND id = %s", (org_id, sent_mail_id)
-    ).fetchone()
-    return row is not None

@@ -134,13 +134,6 @@ def get(conn: Connection, org_id: UUID, message_id: int) -> dict[str, Any] | Non
     ).fetchone()
 
 
-def exists(conn: Connection, org_id: UUID, message_id: int) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM messages WHERE org_id = %s AND id = %s", (org_id, message_id)
-    ).fetchone()
-    return row is not None
-
-
 def attachments_of(conn: Connection, org_id: UUID, message_id: int) -> list[dict[str, Any]]:
     return conn.execute(
         """SELECT id, message_id, filename, original_filename, mime_type, size, is_inline,

@@ -1,4 +1,4 @@
-"""Column lists for simple org-scoped resource writes, and a generic read by id.
+"""Column lists for simple org-scoped resource writes, and generic reads by id.
 
 Each table's owner spells its own statement around these; column names come from the
 owner's allow-list, never from a client, and values are always bound parameters.
@@ -41,3 +41,11 @@ def get(conn: Connection, table: str, org_id: UUID, row_id: int) -> dict[str, An
     return conn.execute(
         f"SELECT * FROM {table} WHERE org_id = %s AND id = %s", (org_id, row_id)
     ).fetchone()
+
+
+def exists(conn: Connection, table: str, org_id: UUID, row_id: int) -> bool:
+    """Whether the organization has row ``row_id`` in ``table``: for a 404 before the work."""
+    row = conn.execute(
+        f"SELECT 1 FROM {table} WHERE org_id = %s AND id = %s", (org_id, row_id)
+    ).fetchone()
+    return row is not None

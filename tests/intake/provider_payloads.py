@@ -264,3 +264,11 @@ def overridden(app, **changes):
 
 def message_count(conn) -> int:
     return conn.execute("SELECT count(*) AS n FROM messages").fetchone()["n"]
+
+
+def assert_refused(response, status: int, field: str | None, conn) -> None:
+    """The request was refused in the family's envelope, naming ``field``, and stored nothing."""
+    assert response.status_code == status, response.json
+    assert response.json["success"] is False
+    assert response.json.get("field") == field
+    assert message_count(conn) == 0

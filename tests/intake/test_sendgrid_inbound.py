@@ -24,13 +24,6 @@ def post(client, endpoint, fields, files=None, password="pw"):
     return client.post(endpoint.path, data=body, content_type=ctype, headers=headers)
 
 
-def assert_refused(response, status: int, field: str | None, conn) -> None:
-    assert response.status_code == status, response.json
-    assert response.json["success"] is False
-    assert response.json.get("field") == field
-    assert pp.message_count(conn) == 0
-
-
 def test_fields_are_decoded_in_the_charsets_sendgrid_names(client, pool, conn, endpoint):
     fields, _ = pp.sendgrid_parsed(sample_mail(), RECIPIENT)
     fields |= {
@@ -74,7 +67,7 @@ def test_windows_paths_in_attachment_names_are_reduced_to_the_file_name(
 @pytest.mark.parametrize("password", [None, "wrong"])
 def test_a_missing_or_wrong_password_is_401(client, conn, endpoint, password):
     response = post(client, endpoint, *pp.sendgrid_raw(sample_mail(), RECIPIENT), password=password)
-    assert_refused(response, 401, None, conn)
+    pp.assert_refused(response, 401, None, conn)
     assert response.headers["WWW-Authenticate"].startswith("Basic")
 
 
@@ -86,7 +79,7 @@ def test_an_endpoint_without_secret_needs_no_password(client, conn, mailbox):
 
 def test_a_body_that_is_not_form_data_is_415(client, conn, endpoint):
     response = client.post(endpoint.path, json={"email": "x"}, headers=pp.basic_auth("pw"))
-    assert_refused(response, 415, None, conn)
+    pp.assert_refused(response, 415, None, conn)
 
 
 @pytest.mark.parametrize(
@@ -104,13 +97,13 @@ def test_a_bad_envelope_is_422(client, conn, endpoint, envelope, why):
     fields = {k: v for k, v in fields.items() if k != "envelope"}
     if envelope is not None:
         fields["envelope"] = envelope
-    assert_refused(post(client, endpoint, fields), 422, "envelope", conn)
+    pp.assert_refused(post(client, endpoint, fields), 422, "envelope", conn)
 
 
 def test_a_post_with_neither_email_nor_headers_is_422(client, conn, endpoint):
     fields, _ = pp.sendgrid_parsed(sample_mail(), RECIPIENT)
     del fields["headers"]
-    assert_refused(post(client, endpoint, fields | {"attachments": "0"}), 422, "headers", conn)
+    pp.assert_refused(post(client, endpoint, fields | {"attachments": "0"}), 422, "headers", conn)
 
 
 @pytest.mark.parametrize(
@@ -119,13 +112,13 @@ def test_a_post_with_neither_email_nor_headers_is_422(client, conn, endpoint):
 )
 def test_malformed_fields_are_422_naming_the_field(client, conn, endpoint, field, value):
     fields, files = pp.sendgrid_parsed(sample_mail(), RECIPIENT)
-    assert_refused(post(client, endpoint, fields | {field: value}, files), 422, field, conn)
+    pp.assert_refused(post(client, endpoint, fields | {field: value}, files), 422, field, conn)
 
 
 def test_an_announced_attachment_that_is_missing_is_422(client, conn, endpoint):
     fields, files = pp.sendgrid_parsed(sample_mail(), RECIPIENT)
     del files["attachment2"]
-    assert_refused(post(client, endpoint, fields, files), 422, "attachment2", conn)
+    pp.assert_refused(post(client, endpoint, fields, files), 422, "attachment2", conn)
 
 
 def test_a_raw_email_over_the_size_limit_is_413(app, conn, endpoint):
@@ -135,4 +128,4 @@ def test_a_raw_email_over_the_size_limit_is_413(app, conn, endpoint):
         response = small.post(
             endpoint.path, data=body, content_type=ctype, headers=pp.basic_auth("pw")
         )
-    assert_refused(response, 413, "message", conn)
+    pp.assert_refused(response, 413, "message", conn)

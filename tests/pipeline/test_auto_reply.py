@@ -5,8 +5,8 @@ from __future__ import annotations
 from email import message_from_bytes, policy
 
 from pipeline.outbound.send import deliver
-from pipeline.store import outbound, send_configs
-from tests.helpers import accept, mfs, run_pipeline
+from pipeline.store import outbound
+from tests.helpers import accept, mfs, relay_to, run_pipeline
 
 
 def mail(number: int, sender: str = "erin@example.org", extra: str = "") -> bytes:
@@ -28,17 +28,7 @@ def enable_auto_reply(conn, org_id, sink, window_seconds=3600):
            WHERE id = %s""",
         (window_seconds, org_id),
     )
-    send_configs.create_config(
-        conn,
-        org_id,
-        name="sink",
-        host=sink.host,
-        port=sink.port,
-        tls_mode="none",
-        from_email="support@example.com",
-        from_name="Acme Support",
-        is_default=True,
-    )
+    relay_to(conn, org_id, sink)
 
 
 def auto_replies(conn):

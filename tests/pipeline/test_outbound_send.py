@@ -13,7 +13,7 @@ from pipeline.mail.reply_tokens import token_of, verify_token
 from pipeline.outbound.compose import OutboundAttachment
 from pipeline.outbound.send import OutboundMail, deliver, queue_mail
 from pipeline.store import send_configs
-from tests.helpers import accept, mfs, run_pipeline, wait_for
+from tests.helpers import accept, mfs, relay_to, run_pipeline, wait_for
 
 QUESTION = mfs("""
     From: Carol <carol@example.org>
@@ -24,20 +24,6 @@ QUESTION = mfs("""
 
     Where is my invoice?
 """)
-
-
-def relay_to(conn, org_id, sink, **overrides):
-    values = {
-        "name": "sink",
-        "host": sink.host,
-        "port": sink.port,
-        "tls_mode": "none",
-        "from_email": "support@example.com",
-        "from_name": "Acme Support",
-        "is_default": True,
-        **overrides,
-    }
-    return send_configs.create_config(conn, org_id, **values)
 
 
 def queue(pool, org_id, mail, settings):

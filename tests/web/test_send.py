@@ -9,9 +9,9 @@ import pytest
 
 from pipeline.mail.reply_tokens import token_of, verify_token
 from pipeline.outbound.send import deliver
-from pipeline.store import deliveries, send_configs
+from pipeline.store import deliveries
 from tests.files import Reply
-from tests.helpers import accept, make_org, mfs, run_pipeline, wait_for
+from tests.helpers import accept, make_org, mfs, relay_to, run_pipeline, wait_for
 
 QUESTION = mfs("""
     From: Carol <carol@example.org>
@@ -25,17 +25,7 @@ QUESTION = mfs("""
 
 @pytest.fixture
 def relay(conn, org, smtp_sink):
-    return send_configs.create_config(
-        conn,
-        org.org_id,
-        name="sink",
-        host=smtp_sink.host,
-        port=smtp_sink.port,
-        tls_mode="none",
-        from_email="support@example.com",
-        from_name="Acme Support",
-        is_default=True,
-    )
+    return relay_to(conn, org.org_id, smtp_sink)
 
 
 def post(client, org, **body):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g
 
 from pipeline.errors import NotFound
-from pipeline.store import emails
+from pipeline.store import emails, rows
 from web import serialize
 from web.auth import require
 from web.db import get_conn
@@ -38,10 +38,12 @@ def download(row: dict):
 @native(resp=answers(404), tags=["attachments"])
 def list_for_email(email_id: int):
     conn = get_conn()
-    if not emails.exists(conn, g.org_id, email_id):
+    if not rows.exists(conn, "messages", g.org_id, email_id):
         raise NotFound("Email not found")
-    rows = emails.attachments_of(conn, g.org_id, email_id)
-    return ok([{k: v for k, v in serialize.attachment(r).items() if k != "email_id"} for r in rows])
+    found = emails.attachments_of(conn, g.org_id, email_id)
+    return ok(
+        [{k: v for k, v in serialize.attachment(r).items() if k != "email_id"} for r in found]
+    )
 
 
 @require("read")

@@ -8,7 +8,7 @@ from flask import Blueprint, g
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import InputError, NotFound
-from pipeline.store import delivery_queries, organizations, rpc_access
+from pipeline.store import delivery_queries, organizations, rows, rpc_access
 from pipeline.store.deliveries import EVENTS
 from web.auth import require
 from web.db import get_conn
@@ -86,9 +86,7 @@ def organization(row: dict[str, Any]) -> dict[str, Any]:
 @native(query=DeliveryQuery, resp=answers(404), tags=["delivery events"])
 def list_delivery_events(query: DeliveryQuery):
     conn = get_conn()
-    if query.sent_mail_id and not delivery_queries.sent_mail_exists(
-        conn, g.org_id, query.sent_mail_id
-    ):
+    if query.sent_mail_id and not rows.exists(conn, "sent_mails", g.org_id, query.sent_mail_id):
         raise NotFound("Sent mail not found", "sent_mail_id")
     found, total = delivery_queries.list_events(
         conn, g.org_id, query.page, query.per_page, query.sent_mail_id, query.event

@@ -110,7 +110,7 @@ def non_null(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def check_customer(customer_id: int | None) -> None:
-    if customer_id is not None and rows.get(get_conn(), "customers", g.org_id, customer_id) is None:
+    if customer_id is not None and not rows.exists(get_conn(), "customers", g.org_id, customer_id):
         raise NotFound("Customer not found", "customer_id")
 
 

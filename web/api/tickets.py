@@ -143,9 +143,8 @@ def update_ticket(ticket_id: int, json: TicketPatch):
     actor = json.acting_agent_id
     if actor is not None:
         check_agents([actor], "acting_agent_id")
-    if (
-        json.customer_id is not None
-        and rows.get(conn, "customers", g.org_id, json.customer_id) is None
+    if json.customer_id is not None and not rows.exists(
+        conn, "customers", g.org_id, json.customer_id
     ):
         raise NotFound("Customer not found", "customer_id")
     tickets.set_fields(conn, ticket_id, values)
