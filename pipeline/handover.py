@@ -26,7 +26,7 @@ from pipeline.store import message_queries, messages
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 4  # messages per job; small enough that a batch's last waits little
+BATCH_SIZE = 8  # messages per job; small enough that a batch's last waits little
 HANDOVER_GRACE_SECONDS = 5  # a message not handed over this long after commit was left behind
 LOST_AFTER_SECONDS = 15  # handed over this long ago, unmoved, and its queue is empty: lost
 

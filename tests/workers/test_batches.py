@@ -36,17 +36,17 @@ def _jobs(broker) -> list[tuple[str, tuple]]:
 def test_handed_over_ids_go_a_few_to_a_job_and_the_rows_record_the_hand_over(
     broker, pool, conn, mailbox
 ):
-    ids = [accept(pool, _mail(n), mailbox) for n in range(9)]
+    ids = [accept(pool, _mail(n), mailbox) for n in range(17)]
     hand_over(pool, queue, ids)
-    assert BATCH_SIZE == 4
+    assert BATCH_SIZE == 8
     expected = [
-        (PROCESS_ACTOR, (ids[0:4],)),
-        (PROCESS_ACTOR, (ids[4:8],)),
-        (PROCESS_ACTOR, (ids[8:],)),
+        (PROCESS_ACTOR, (ids[0:8],)),
+        (PROCESS_ACTOR, (ids[8:16],)),
+        (PROCESS_ACTOR, (ids[16:],)),
     ]
     assert sorted(_jobs(broker), key=str) == sorted(expected, key=str)
     marked = conn.execute("SELECT count(*) AS n FROM messages WHERE handed_over_at IS NOT NULL")
-    assert marked.fetchone()["n"] == 9
+    assert marked.fetchone()["n"] == 17
 
 
 def test_every_message_of_a_batch_becomes_a_ticket(worker, pool, conn, mailbox):
