@@ -77,8 +77,15 @@ def _bootstrap() -> tuple[str, str, str]:
 SERVER_DB, DATABASE_URL, DB_NAME = _bootstrap()
 
 
+def _empty_redis_namespace(settings) -> None:
+    client = redis.Redis.from_url(settings.redis_url)
+    for key in client.scan_iter(f"{settings.redis_namespace}*", count=1000):
+        client.delete(key)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _drop_database_at_end():
+    """Leave the servers as the run found them: its database dropped, its keys deleted."""
     yield
     from workers import runtime
 
@@ -86,6 +93,7 @@ def _drop_database_at_end():
     runtime.stage_pool().close()
     with psycopg.connect(SERVER_DB, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    _empty_redis_namespace(load_settings())
 
 
 @pytest.fixture(scope="session")
@@ -117,9 +125,7 @@ def _clean_state(_tables, settings):
         conn.execute(
             "TRUNCATE " + ", ".join(f'"{t}"' for t in _tables) + " RESTART IDENTITY CASCADE"
         )
-    client = redis.Redis.from_url(settings.redis_url)
-    for key in client.scan_iter(f"{settings.redis_namespace}*", count=1000):
-        client.delete(key)
+    _empty_redis_namespace(settings)
     yield
 
 
