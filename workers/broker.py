@@ -29,7 +29,8 @@ MAINTENANCE_CHANCE = 20_000
 
 
 class WarmUp(dramatiq.Middleware):
-    """Opens the stage connections when a worker process boots (``runtime.warm_up``)."""
+    """Imports the stages and opens their connections when a worker process boots
+    (``runtime.warm_up``)."""
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         try:
